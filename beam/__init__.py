@@ -1,0 +1,1 @@
+"""Apache Beam jobs: download and convert data sets to TFRecords of ``tf.train.Example``."""

@@ -1,0 +1,118 @@
+"""Evaluates a trained model on a split: top-1 and top-5 accuracy, loss, per-class accuracy and
+the confusion matrix (TF-Slim's ``eval_image_classifier.py``)."""
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+from kubeslim.components import input_pipeline
+from kubeslim.components.model_dir import load_model
+
+from kubeslim.fileio import atomic_output_dir
+
+METRICS_FILE = "metrics.json"
+CONFUSION_PLOT_FILE = "confusion_matrix.png"
+
+log = logging.getLogger(__name__)
+
+
+def classification_metrics(
+    logits: np.ndarray, labels: np.ndarray, class_names: list[str]
+) -> dict[str, Any]:
+    """Metrics of logits [n, num_classes] against int labels [n]."""
+    num_classes = logits.shape[1]
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    predictions = logits.argmax(axis=1)
+    top5 = np.argsort(-logits, axis=1)[:, : min(5, num_classes)]
+    confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(confusion, (labels, predictions), 1)
+    per_class = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)
+    return {
+        "num_examples": int(len(labels)),
+        "top1_accuracy": float((predictions == labels).mean()),
+        "top5_accuracy": float((top5 == labels[:, None]).any(axis=1).mean()),
+        "loss": float(-log_probs[np.arange(len(labels)), labels].mean()),
+        "per_class_accuracy": {name: float(a) for name, a in zip(class_names, per_class)},
+        "class_names": class_names,
+        "confusion_matrix": confusion.tolist(),
+    }
+
+
+def plot_confusion_matrix(metrics: dict[str, Any], path: Path) -> None:
+    """Draws the confusion matrix with counts, true classes as rows."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    confusion = np.array(metrics["confusion_matrix"])
+    names = metrics["class_names"]
+    size = max(4.0, 0.45 * len(names) + 2)
+    fig, ax = plt.subplots(figsize=(size, size))
+    ax.imshow(confusion, cmap="Blues")
+    ax.set_xticks(range(len(names)), names, rotation=90)
+    ax.set_yticks(range(len(names)), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(f"top-1 accuracy {metrics['top1_accuracy']:.4f} on {metrics['num_examples']}")
+    if len(names) <= 20:
+        threshold = confusion.max() / 2
+        for (i, j), n in np.ndenumerate(confusion):
+            color = "white" if n > threshold else "black"
+            ax.text(j, i, str(n), ha="center", va="center", color=color, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def evaluate(
+    dataset_dir: str | Path,
+    model_dir: str | Path,
+    output_dir: str | Path,
+    *,
+    split: str = "test",
+    checkpoint_path: str | None = None,
+    batch_size: int = 256,
+) -> dict[str, Any]:
+    """Evaluates a checkpoint of ``model_dir`` on ``split`` of ``dataset_dir``.
+
+    Writes ``metrics.json`` and ``confusion_matrix.png`` to ``output_dir``.
+
+    Returns:
+      The metrics written.
+    """
+    model, config, checkpoint_path = load_model(model_dir, checkpoint_path)
+    ds = input_pipeline.make_dataset(
+        dataset_dir,
+        split,
+        lambda image: config.preprocess(image, is_training=False),
+        batch_size=batch_size,
+        is_training=False,
+    )
+    predict = tf.function(lambda images: model(images, training=False))
+    logits, labels = [], []
+    for images, batch_labels in ds:
+        logits.append(predict(images).numpy())
+        labels.append(batch_labels.numpy())
+    metrics = classification_metrics(
+        np.concatenate(logits), np.concatenate(labels), list(config.class_names)
+    )
+    metrics.update({"split": split, "dataset_dir": str(dataset_dir), "checkpoint": checkpoint_path})
+    with atomic_output_dir(output_dir) as tmp:
+        (tmp / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
+        plot_confusion_matrix(metrics, tmp / CONFUSION_PLOT_FILE)
+    log.info(
+        "%s on %s/%s: top-1 %.4f, top-5 %.4f, loss %.4f (%d examples)",
+        Path(checkpoint_path).name,
+        config.dataset_name,
+        split,
+        metrics["top1_accuracy"],
+        metrics["top5_accuracy"],
+        metrics["loss"],
+        metrics["num_examples"],
+    )
+    return metrics

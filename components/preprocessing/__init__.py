@@ -1,0 +1,1 @@
+"""One module per preprocessing, and ``preprocessing_factory`` mapping names to them."""

@@ -1,0 +1,27 @@
+"""Maps preprocessing names to functions ``(image, height, width, is_training) -> image``."""
+
+from collections.abc import Callable
+
+import tensorflow as tf
+from kubeslim.components.preprocessing import lenet_preprocessing
+
+from kubeslim.errors import KubeslimError
+
+PreprocessFn = Callable[[tf.Tensor, int, int, bool], tf.Tensor]
+
+PREPROCESSING: dict[str, PreprocessFn] = {
+    "lenet": lenet_preprocessing.preprocess_image,
+}
+
+
+def get_preprocessing(name: str) -> PreprocessFn:
+    """Returns preprocessing ``name``.
+
+    Raises:
+      KubeslimError: ``name`` is not registered.
+    """
+    if name not in PREPROCESSING:
+        raise KubeslimError(
+            f"unknown preprocessing {name!r}; known: {', '.join(sorted(PREPROCESSING))}"
+        )
+    return PREPROCESSING[name]

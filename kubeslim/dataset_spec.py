@@ -1,0 +1,78 @@
+"""The on-disk contract between the Beam converters and the TensorFlow readers.
+
+A converted data set directory holds:
+
+- ``{name}_{split}-{i:05d}-of-{n:05d}.tfrecord``: ``tf.train.Example`` records with
+  TF-Slim's feature keys (``FEATURE_KEYS``);
+- ``labels.txt``: ``id:name`` lines, as TF-Slim's ``dataset_utils.write_label_file`` writes;
+- ``dataset.json``: the descriptor (splits and their example counts, number of classes,
+  image shape, feature keys, shard files).
+"""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from kubeslim.errors import KubeslimError
+
+DESCRIPTOR_FILE = "dataset.json"
+LABELS_FILE = "labels.txt"
+
+FEATURE_KEYS = {
+    "image": "image/encoded",
+    "format": "image/format",
+    "label": "image/class/label",
+    "height": "image/height",
+    "width": "image/width",
+}
+
+
+def shard_name(dataset: str, split: str, index: int, num_shards: int) -> str:
+    """TF-Slim's shard file name, e.g. ``digits_train-00000-of-00002.tfrecord``."""
+    return f"{dataset}_{split}-{index:05d}-of-{num_shards:05d}.tfrecord"
+
+
+def write_labels(path: Path, class_names: list[str]) -> None:
+    """Writes ``labels.txt``: one ``id:name`` line per class."""
+    path.write_text("".join(f"{i}:{name}\n" for i, name in enumerate(class_names)))
+
+
+def read_descriptor(dataset_dir: str | Path) -> dict[str, Any]:
+    """Reads and checks a data set directory's ``dataset.json``.
+
+    Raises:
+      KubeslimError: the directory or descriptor is missing or malformed.
+    """
+    path = Path(dataset_dir) / DESCRIPTOR_FILE
+    try:
+        descriptor = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise KubeslimError(
+            f"{path} not found: {dataset_dir} is not a converted data set "
+            "(run `kubeslim convert` first)"
+        ) from None
+    except json.JSONDecodeError as e:
+        raise KubeslimError(f"{path} is not valid JSON: {e}") from None
+    for key in ("name", "num_classes", "class_names", "image_shape", "splits"):
+        if key not in descriptor:
+            raise KubeslimError(f"{path} has no {key!r} entry")
+    return descriptor
+
+
+def split_files(dataset_dir: str | Path, descriptor: dict[str, Any], split: str) -> list[str]:
+    """The shard paths of ``split``, checked to exist.
+
+    Raises:
+      KubeslimError: the split is unknown or a shard is missing.
+    """
+    splits = descriptor["splits"]
+    if split not in splits:
+        raise KubeslimError(
+            f"data set {descriptor['name']!r} in {dataset_dir} has no split {split!r}; "
+            f"it has: {', '.join(splits)}"
+        )
+    files = [str(Path(dataset_dir) / f) for f in splits[split]["files"]]
+    missing = [f for f in files if not Path(f).is_file()]
+    if missing:
+        raise KubeslimError(f"shard file {missing[0]} listed in {DESCRIPTOR_FILE} is missing")
+    return files
