@@ -9,7 +9,6 @@ Run it as ``kubeslim convert`` or ``python -m kubeslim.beam.convert``; flags thi
 know are Beam pipeline options (``--runner``, ``--direct_running_mode``, ...).
 """
 
-import argparse
 import io
 import json
 import logging
@@ -243,58 +242,11 @@ def convert_dataset(
     return descriptor
 
 
-def parse_num_shards(values: Sequence[str]) -> dict[str, int]:
-    """Parses ``--num_shards split=N`` values."""
-    result = {}
-    for value in values:
-        split, sep, n = value.partition("=")
-        if not sep or not n.isdigit() or int(n) < 1:
-            raise KubeslimError(f"--num_shards {value!r}: expected SPLIT=N with N >= 1")
-        result[split] = int(n)
-    return result
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The convert job's own flags (everything else is a Beam pipeline option)."""
-    parser.add_argument(
-        "--dataset",
-        required=True,
-        choices=sorted(dataset_factory.DATASETS),
-        help="data set to convert",
-    )
-    parser.add_argument("--output_dir", required=True, help="directory to write the TFRecords to")
-    parser.add_argument(
-        "--cache_dir", default=None, help=f"download cache (default {DEFAULT_CACHE_DIR})"
-    )
-    parser.add_argument("--source", default=None, help="mirror or local copy of the raw data")
-    parser.add_argument(
-        "--num_shards",
-        action="append",
-        default=[],
-        metavar="SPLIT=N",
-        help="shards for a split, e.g. --num_shards train=4 (repeatable)",
-    )
-    parser.add_argument("--seed", type=int, default=0, help="shuffle and split seed")
-
-
-def run_from_args(args: argparse.Namespace, beam_args: Sequence[str]) -> dict[str, Any]:
-    """Runs the job from parsed flags."""
-    return convert_dataset(
-        args.dataset,
-        args.output_dir,
-        cache_dir=args.cache_dir,
-        source=args.source,
-        num_shards=parse_num_shards(args.num_shards),
-        seed=args.seed,
-        beam_args=beam_args,
-    )
-
-
 def run(argv: Sequence[str] | None = None) -> None:
     """Entry point in Beam's style: own flags parsed, the rest passed to Beam."""
     from kubeslim.cli import main
 
-    main(["convert", *(sys.argv[1:] if argv is None else argv)])
+    sys.exit(main(["convert", *(sys.argv[1:] if argv is None else argv)]))
 
 
 if __name__ == "__main__":

@@ -36,7 +36,9 @@ def classification_metrics(
         "top1_accuracy": float((predictions == labels).mean()),
         "top5_accuracy": float((top5 == labels[:, None]).any(axis=1).mean()),
         "loss": float(-log_probs[np.arange(len(labels)), labels].mean()),
-        "per_class_accuracy": {name: float(a) for name, a in zip(class_names, per_class)},
+        "per_class_accuracy": {
+            name: float(a) for name, a in zip(class_names, per_class, strict=True)
+        },
         "class_names": class_names,
         "confusion_matrix": confusion.tolist(),
     }

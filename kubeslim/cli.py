@@ -1,2 +1,277 @@
-def main(argv=None):
-    pass
+"""The ``kubeslim`` command: one subcommand per pipeline step, plus compiling and running the
+whole pipeline.
+
+Argument definitions live here and the step modules are imported only when their subcommand
+runs, so ``--help`` answers without loading TensorFlow. A ``KubeslimError`` or an OS error ends
+the command with a one-line message and a non-zero exit.
+"""
+
+import argparse
+import inspect
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from kubeslim import __version__
+from kubeslim.beam.datasets import dataset_factory
+from kubeslim.components.kfp_components import DEFAULT_IMAGE
+from kubeslim.errors import KubeslimError
+
+Handler = Callable[[argparse.Namespace, list[str]], None]
+
+
+def _convert(args: argparse.Namespace, beam_args: list[str]) -> None:
+    from kubeslim.beam.convert import convert_dataset
+
+    descriptor = convert_dataset(
+        args.dataset,
+        args.output_dir,
+        cache_dir=args.cache_dir,
+        source=args.source,
+        num_shards=_parse_num_shards(args.num_shards),
+        seed=args.seed,
+        beam_args=beam_args,
+    )
+    for split, entry in descriptor["splits"].items():
+        print(f"{split}: {entry['num_examples']} examples in {entry['num_shards']} shards")
+    print(f"wrote {args.output_dir}")
+
+
+def _parse_num_shards(values: Sequence[str]) -> dict[str, int]:
+    result = {}
+    for value in values:
+        split, sep, n = value.partition("=")
+        if not sep or not n.isdigit() or int(n) < 1:
+            raise KubeslimError(f"--num_shards {value!r}: expected SPLIT=N with N >= 1")
+        result[split] = int(n)
+    return result
+
+
+def _train(args: argparse.Namespace, _: list[str]) -> None:
+    from kubeslim.components.train import train
+
+    record = train(
+        args.dataset_dir,
+        args.model_dir,
+        model_name=args.model_name,
+        preprocessing_name=args.preprocessing_name,
+        image_size=args.image_size,
+        batch_size=args.batch_size,
+        num_epochs=args.num_epochs,
+        optimizer=args.optimizer,
+        learning_rate=args.learning_rate,
+        weight_decay=args.weight_decay,
+        seed=args.seed,
+    )
+    print(
+        f"trained {record['steps']} steps, final train accuracy "
+        f"{record['history']['accuracy'][-1]:.4f}; checkpoint {record['checkpoint']}"
+    )
+
+
+def _eval(args: argparse.Namespace, _: list[str]) -> None:
+    from kubeslim.components.evaluate import evaluate
+
+    m = evaluate(
+        args.dataset_dir,
+        args.model_dir,
+        args.output_dir,
+        split=args.split,
+        checkpoint_path=args.checkpoint_path,
+    )
+    print(
+        f"top-1 accuracy {m['top1_accuracy']:.4f}, top-5 accuracy {m['top5_accuracy']:.4f}, "
+        f"loss {m['loss']:.4f} on {m['num_examples']} {args.split} examples; "
+        f"written to {args.output_dir}"
+    )
+
+
+def _export(args: argparse.Namespace, _: list[str]) -> None:
+    from kubeslim.components.export import export_saved_model
+
+    export_saved_model(args.model_dir, args.export_dir, checkpoint_path=args.checkpoint_path)
+    print(f"SavedModel written to {args.export_dir}")
+
+
+def _freeze(args: argparse.Namespace, _: list[str]) -> None:
+    from kubeslim.components.freeze import freeze_saved_model, max_abs_difference
+
+    record = freeze_saved_model(args.export_dir, args.output_dir)
+    print(f"frozen graph written to {args.output_dir} ({record['num_nodes']} nodes)")
+    for name, tensor in record["inputs"].items():
+        print(f"input  {name}: {tensor} shape {record['input_shape']}")
+    for name, tensor in record["outputs"].items():
+        print(f"output {name}: {tensor}")
+    if args.check_dataset_dir:
+        diff = max_abs_difference(args.output_dir, args.export_dir, args.check_dataset_dir)
+        print(f"max |frozen - SavedModel| on the test split: {diff:.3g}")
+
+
+def _compile_pipeline(args: argparse.Namespace, _: list[str]) -> None:
+    from kubeslim.pipelines.kubeflow_runner import compile_pipeline
+
+    path = compile_pipeline(args.output, image=args.image)
+    print(f"pipeline written to {path}: upload it in the Kubeflow Pipelines UI")
+
+
+def _run_local(args: argparse.Namespace, _: list[str]) -> None:
+    from kubeslim.pipelines.local_runner import run_local
+
+    params = {name: getattr(args, name) for name in _pipeline_parameters()}
+    run = run_local(args.pipeline_root, **params)
+    m = run.metrics
+    print(
+        f"\nTest top-1 accuracy: {m['top1_accuracy']:.4f} "
+        f"(top-5 {m['top5_accuracy']:.4f}, loss {m['loss']:.4f}) "
+        f"on {m['num_examples']} {args.dataset_name} test images"
+    )
+    print(f"Outputs of run {run.run_dir}:")
+    width = max(len(name) for name in run.outputs)
+    for name, path in run.outputs.items():
+        print(f"  {name:<{width}}  {path}")
+
+
+def _pipeline_parameters() -> dict[str, inspect.Parameter]:
+    from kubeslim.pipelines.image_classifier import create_pipeline
+
+    return dict(inspect.signature(create_pipeline().pipeline_func).parameters)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``kubeslim`` argument parser with all subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="kubeslim",
+        description="TF-Slim image classification as a Kubeflow pipeline.",
+    )
+    parser.add_argument("--version", action="version", version=f"kubeslim {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, handler: Handler, help: str, **kwargs: Any) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help, **kwargs)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = command(
+        "convert",
+        _convert,
+        "Convert a data set to sharded TFRecords with an Apache Beam job.",
+        epilog="Any other --flag is a Beam pipeline option, e.g. --runner=DataflowRunner "
+        "--project=P --region=R --temp_location=gs://B/tmp, or "
+        "--direct_running_mode=multi_processing --direct_num_workers=2. "
+        "Without --runner the job runs locally on Beam's FnApiRunner.",
+    )
+    p.add_argument(
+        "--dataset", required=True, choices=sorted(dataset_factory.DATASETS), help="data set"
+    )
+    p.add_argument("--output_dir", required=True, help="directory to write the TFRecords to")
+    p.add_argument("--cache_dir", help="download cache (default ~/.cache/kubeslim)")
+    p.add_argument("--source", help="mirror or local copy of the raw data")
+    p.add_argument(
+        "--num_shards",
+        action="append",
+        default=[],
+        metavar="SPLIT=N",
+        help="shards for a split, e.g. --num_shards train=4 (repeatable)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="split and shuffle seed (default 0)")
+
+    p = command("train", _train, "Train a network on a converted data set's train split.")
+    p.add_argument("--dataset_dir", required=True, help="output of `kubeslim convert`")
+    p.add_argument("--model_dir", required=True, help="checkpoints, logs and config go here")
+    p.add_argument("--model_name", default="lenet", help="network name (default lenet)")
+    p.add_argument("--preprocessing_name", help="preprocessing (default: the network's)")
+    p.add_argument("--image_size", type=int, help="input size (default: the network's)")
+    p.add_argument("--batch_size", type=int, default=32, help="default 32")
+    p.add_argument("--num_epochs", type=int, default=15, help="default 15")
+    p.add_argument(
+        "--optimizer", default="adam", choices=["adam", "sgd", "rmsprop"], help="default adam"
+    )
+    p.add_argument("--learning_rate", type=float, default=1e-3, help="default 0.001")
+    p.add_argument("--weight_decay", type=float, default=0.0, help="L2 scale (default 0)")
+    p.add_argument("--seed", type=int, default=0, help="default 0")
+
+    p = command("eval", _eval, "Evaluate a checkpoint: accuracy, loss, confusion matrix.")
+    p.add_argument("--dataset_dir", required=True, help="output of `kubeslim convert`")
+    p.add_argument("--model_dir", required=True, help="output of `kubeslim train`")
+    p.add_argument("--output_dir", required=True, help="metrics.json and plots go here")
+    p.add_argument("--split", default="test", help="split to evaluate (default test)")
+    p.add_argument("--checkpoint_path", help="checkpoint prefix (default: the latest)")
+
+    p = command("export", _export, "Export a SavedModel taking encoded image bytes.")
+    p.add_argument("--model_dir", required=True, help="output of `kubeslim train`")
+    p.add_argument("--export_dir", required=True, help="SavedModel directory to write")
+    p.add_argument("--checkpoint_path", help="checkpoint prefix (default: the latest)")
+
+    p = command("freeze", _freeze, "Freeze a SavedModel into a GraphDef of constants.")
+    p.add_argument("--export_dir", required=True, help="output of `kubeslim export`")
+    p.add_argument("--output_dir", required=True, help="directory to write frozen_graph.pb to")
+    p.add_argument(
+        "--check_dataset_dir",
+        help="also compare the frozen graph with the SavedModel on this data set's test split",
+    )
+
+    p = command(
+        "compile-pipeline",
+        _compile_pipeline,
+        "Compile the KFP pipeline to YAML for the Kubeflow Pipelines UI.",
+    )
+    p.add_argument(
+        "--output",
+        default="build/kubeslim-image-classifier.yaml",
+        help="YAML file to write (default build/kubeslim-image-classifier.yaml)",
+    )
+    p.add_argument(
+        "--image",
+        default=os.environ.get("KUBESLIM_IMAGE") or DEFAULT_IMAGE,
+        help=f"container image of every step (default $KUBESLIM_IMAGE or {DEFAULT_IMAGE})",
+    )
+
+    p = command(
+        "run-local",
+        _run_local,
+        "Run the whole pipeline on this machine with kfp.local, then print the test accuracy "
+        "and where every output went.",
+    )
+    p.add_argument("--pipeline_root", default="runs", help="runs are written here (default runs)")
+    for name, param in _pipeline_parameters().items():
+        kind = type(param.default)
+        p.add_argument(
+            f"--{name}", type=kind, default=param.default, help=f"default {param.default}"
+        )
+    return parser
+
+
+def _configure_logging(verbose: bool) -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    for noisy in ("absl", "apache_beam", "tensorflow"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs ``kubeslim``; returns the exit status."""
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "convert":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    _configure_logging(args.verbose)
+    try:
+        args.handler(args, extra)
+    except KubeslimError as e:
+        print(f"kubeslim {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"kubeslim {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""KFP v2 pipelines, their compiler and their local runner."""

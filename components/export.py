@@ -1,0 +1,97 @@
+"""Exports a trained model as a SavedModel for serving (TF-Slim's
+``export_inference_graph.py``).
+
+Signatures:
+
+- ``serving_default``: ``image_bytes`` (string [batch], PNG or JPEG) -> ``probabilities``
+  (float32 [batch, num_classes]), ``class_id`` (int64 [batch]) and ``class_name``
+  (string [batch]). Decoding and the evaluation preprocessing run inside the graph, the same
+  code the trainer's input pipeline runs.
+- ``classify_images``: ``images`` (float32 [batch, size, size, channels], already
+  preprocessed) -> ``probabilities`` and ``logits``; this is the graph ``freeze`` folds.
+
+The export directory also holds ``model_config.json`` and ``labels.txt``.
+"""
+
+import logging
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+from kubeslim.components import input_pipeline
+from kubeslim.components.model_dir import ModelConfig, load_model
+
+from kubeslim import dataset_spec
+from kubeslim.fileio import atomic_output_dir
+
+SERVING_SIGNATURE = "serving_default"
+IMAGES_SIGNATURE = "classify_images"
+
+log = logging.getLogger(__name__)
+
+
+class ServingModule(tf.Module):
+    """A trained network with its decoding, preprocessing and class names."""
+
+    def __init__(self, model: keras.Model, config: ModelConfig):
+        super().__init__()
+        self.model = model
+        self._config = config
+        self._class_names = tf.constant(list(config.class_names))
+        size, channels = config.image_size, config.channels
+        self.classify_images = tf.function(
+            self._classify_images,
+            input_signature=[tf.TensorSpec([None, size, size, channels], tf.float32, "images")],
+        )
+        self.classify_image_bytes = tf.function(
+            self._classify_image_bytes,
+            input_signature=[tf.TensorSpec([None], tf.string, "image_bytes")],
+        )
+
+    def _classify_images(self, images: tf.Tensor) -> dict[str, tf.Tensor]:
+        logits = self.model(images, training=False)
+        return {"probabilities": tf.nn.softmax(logits), "logits": logits}
+
+    def _classify_image_bytes(self, image_bytes: tf.Tensor) -> dict[str, tf.Tensor]:
+        config = self._config
+        images = tf.map_fn(
+            lambda encoded: config.preprocess(
+                input_pipeline.decode_image(encoded, config.channels), is_training=False
+            ),
+            image_bytes,
+            fn_output_signature=tf.TensorSpec(
+                [config.image_size, config.image_size, config.channels], tf.float32
+            ),
+        )
+        probabilities = self._classify_images(images)["probabilities"]
+        class_id = tf.argmax(probabilities, axis=1)
+        return {
+            "probabilities": probabilities,
+            "class_id": class_id,
+            "class_name": tf.gather(self._class_names, class_id),
+        }
+
+
+def export_saved_model(
+    model_dir: str | Path, export_dir: str | Path, *, checkpoint_path: str | None = None
+) -> Path:
+    """Writes the SavedModel of a checkpoint in ``model_dir`` to ``export_dir``.
+
+    Returns:
+      The export directory.
+    """
+    model, config, checkpoint_path = load_model(model_dir, checkpoint_path)
+    module = ServingModule(model, config)
+    with atomic_output_dir(export_dir) as tmp:
+        tf.saved_model.save(
+            module,
+            str(tmp),
+            signatures={
+                SERVING_SIGNATURE: module.classify_image_bytes,
+                IMAGES_SIGNATURE: module.classify_images,
+            },
+        )
+        config.save(tmp)
+        dataset_spec.write_labels(tmp / dataset_spec.LABELS_FILE, list(config.class_names))
+    log.info("exported %s to %s", checkpoint_path, export_dir)
+    return Path(export_dir)

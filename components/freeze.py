@@ -1,0 +1,117 @@
+"""Freezes an exported SavedModel into a single GraphDef with the variables folded into
+constants (TF-Slim's ``freeze_graph`` step), and loads it back for inference.
+
+Writes ``frozen_graph.pb`` and ``frozen_graph.json``, which records the input and output
+tensor names (what ``summarize_graph`` told TF-Slim users).
+"""
+
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+from kubeslim.components.export import IMAGES_SIGNATURE
+from tensorflow.python.framework.convert_to_constants import (
+    convert_variables_to_constants_v2,
+)
+
+from kubeslim.errors import KubeslimError
+from kubeslim.fileio import atomic_output_dir
+
+GRAPH_FILE = "frozen_graph.pb"
+NODES_FILE = "frozen_graph.json"
+
+log = logging.getLogger(__name__)
+
+
+def freeze_saved_model(export_dir: str | Path, output_dir: str | Path) -> dict[str, Any]:
+    """Freezes the ``classify_images`` signature of ``export_dir`` into ``output_dir``.
+
+    Returns:
+      The node-name record written to ``frozen_graph.json``.
+    """
+    if not (Path(export_dir) / "saved_model.pb").is_file():
+        raise KubeslimError(f"{export_dir} is not a SavedModel directory (no saved_model.pb)")
+    loaded = tf.saved_model.load(str(export_dir))
+    if IMAGES_SIGNATURE not in loaded.signatures:
+        raise KubeslimError(f"{export_dir} has no {IMAGES_SIGNATURE!r} signature")
+    signature = loaded.signatures[IMAGES_SIGNATURE]
+    frozen = convert_variables_to_constants_v2(signature)
+    graph_def = frozen.graph.as_graph_def()
+    outputs = tf.nest.pack_sequence_as(signature.structured_outputs, frozen.outputs)
+    record = {
+        "inputs": {t.name.split(":")[0]: t.name for t in frozen.inputs},
+        "outputs": {name: t.name for name, t in outputs.items()},
+        "input_shape": frozen.inputs[0].shape.as_list(),
+        "num_nodes": len(graph_def.node),
+        "source": str(export_dir),
+    }
+    with atomic_output_dir(output_dir) as tmp:
+        (tmp / GRAPH_FILE).write_bytes(graph_def.SerializeToString())
+        (tmp / NODES_FILE).write_text(json.dumps(record, indent=2) + "\n")
+    log.info(
+        "froze %s: %d nodes, inputs %s, outputs %s",
+        export_dir,
+        record["num_nodes"],
+        ", ".join(record["inputs"].values()),
+        ", ".join(f"{k}={v}" for k, v in record["outputs"].items()),
+    )
+    return record
+
+
+def load_frozen_graph(frozen_dir: str | Path) -> Callable[[np.ndarray], dict[str, np.ndarray]]:
+    """Loads a frozen graph as a function from preprocessed images to its named outputs."""
+    frozen_dir = Path(frozen_dir)
+    record = json.loads((frozen_dir / NODES_FILE).read_text())
+    graph_def = tf.compat.v1.GraphDef()
+    graph_def.ParseFromString((frozen_dir / GRAPH_FILE).read_bytes())
+    wrapped = tf.compat.v1.wrap_function(
+        lambda: tf.compat.v1.import_graph_def(graph_def, name=""), []
+    )
+    names = list(record["outputs"])
+    graph = wrapped.graph
+    pruned = wrapped.prune(
+        feeds=[graph.get_tensor_by_name(n) for n in record["inputs"].values()],
+        fetches=[graph.get_tensor_by_name(record["outputs"][n]) for n in names],
+    )
+
+    def run(images: np.ndarray) -> dict[str, np.ndarray]:
+        values = pruned(tf.constant(images, tf.float32))
+        return {n: v.numpy() for n, v in zip(names, values, strict=True)}
+
+    return run
+
+
+def max_abs_difference(
+    frozen_dir: str | Path, export_dir: str | Path, dataset_dir: str | Path, split: str = "test"
+) -> float:
+    """Largest difference between the frozen graph's and the SavedModel's probabilities.
+
+    The SavedModel is fed the split's encoded image bytes through ``serving_default``; the
+    frozen graph is fed the same images decoded and preprocessed as in evaluation.
+    """
+    from kubeslim.components import input_pipeline
+    from kubeslim.components.export import SERVING_SIGNATURE
+    from kubeslim.components.model_dir import ModelConfig
+
+    from kubeslim import dataset_spec
+
+    config = ModelConfig.load(export_dir)
+    serving = tf.saved_model.load(str(export_dir)).signatures[SERVING_SIGNATURE]
+    frozen = load_frozen_graph(frozen_dir)
+    files = dataset_spec.split_files(dataset_dir, dataset_spec.read_descriptor(dataset_dir), split)
+    worst = 0.0
+    for encoded, _ in tf.data.TFRecordDataset(files).map(input_pipeline.parse_example).batch(256):
+        images = tf.map_fn(
+            lambda e: config.preprocess(
+                input_pipeline.decode_image(e, config.channels), is_training=False
+            ),
+            encoded,
+            fn_output_signature=tf.float32,
+        )
+        expected = serving(image_bytes=encoded)["probabilities"].numpy()
+        worst = max(worst, float(np.abs(frozen(images.numpy())["probabilities"] - expected).max()))
+    return worst

@@ -1,0 +1,111 @@
+"""Thin KFP v2 components over the library functions.
+
+Each is a lightweight Python component whose body imports ``kubeslim`` and hands artifact paths
+to a library function, so ``kfp.local`` on this machine and a Kubeflow cluster run the same code.
+The container image is the project's (``ops/Dockerfile``), which has ``kubeslim`` and ``kfp``
+installed: no ``packages_to_install``, no pip at run time. The pipeline sets the image of
+every task when it is built (``make compile-pipeline IMAGE=...``).
+"""
+
+from kfp import dsl
+from kfp.dsl import Artifact, ClassificationMetrics, Dataset, Input, Metrics, Model, Output
+
+DEFAULT_IMAGE = "ghcr.io/kubeslim/kubeslim:latest"
+
+
+@dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
+def convert_dataset(dataset_name: str, seed: int, dataset: Output[Dataset]):
+    """Converts a registered data set to sharded TFRecords (a Beam job)."""
+    from kubeslim.beam.convert import convert_dataset as convert
+
+    descriptor = convert(dataset_name, dataset.path, seed=seed)
+    dataset.metadata["name"] = descriptor["name"]
+    dataset.metadata["num_classes"] = descriptor["num_classes"]
+    for split, entry in descriptor["splits"].items():
+        dataset.metadata[f"{split}_examples"] = entry["num_examples"]
+
+
+@dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
+def train_model(
+    dataset: Input[Dataset],
+    model_name: str,
+    image_size: int,
+    batch_size: int,
+    num_epochs: int,
+    optimizer: str,
+    learning_rate: float,
+    weight_decay: float,
+    seed: int,
+    model: Output[Model],
+):
+    """Trains a network on the data set's train split; ``image_size`` 0 means the net's own."""
+    from kubeslim.components.train import train
+
+    record = train(
+        dataset.path,
+        model.path,
+        model_name=model_name,
+        image_size=image_size or None,
+        batch_size=batch_size,
+        num_epochs=num_epochs,
+        optimizer=optimizer,
+        learning_rate=learning_rate,
+        weight_decay=weight_decay,
+        seed=seed,
+    )
+    model.metadata["framework"] = "tensorflow"
+    model.metadata["model_name"] = model_name
+    model.metadata["steps"] = record["steps"]
+    model.metadata["train_accuracy"] = record["history"]["accuracy"][-1]
+
+
+@dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
+def evaluate_model(
+    dataset: Input[Dataset],
+    model: Input[Model],
+    metrics: Output[Metrics],
+    confusion_matrix: Output[ClassificationMetrics],
+    evaluation: Output[Artifact],
+):
+    """Evaluates the latest checkpoint on the test split; scalars for the Kubeflow UI."""
+    from kubeslim.components.evaluate import evaluate
+
+    result = evaluate(dataset.path, model.path, evaluation.path)
+    for name in ("top1_accuracy", "top5_accuracy", "loss"):
+        metrics.log_metric(name, result[name])
+    metrics.log_metric("num_examples", result["num_examples"])
+    confusion_matrix.log_confusion_matrix(result["class_names"], result["confusion_matrix"])
+
+
+@dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
+def export_model(model: Input[Model], saved_model: Output[Model]):
+    """Exports the SavedModel with its serving signatures."""
+    from kubeslim.components.export import export_saved_model
+
+    export_saved_model(model.path, saved_model.path)
+    saved_model.metadata["framework"] = "tensorflow"
+    saved_model.metadata["format"] = "saved_model"
+
+
+@dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
+def freeze_model(
+    saved_model: Input[Model],
+    dataset: Input[Dataset],
+    max_difference: float,
+    frozen_model: Output[Model],
+):
+    """Freezes the SavedModel and fails unless it matches the SavedModel on the test split."""
+    from kubeslim.components.freeze import freeze_saved_model, max_abs_difference
+
+    from kubeslim.errors import KubeslimError
+
+    record = freeze_saved_model(saved_model.path, frozen_model.path)
+    difference = max_abs_difference(frozen_model.path, saved_model.path, dataset.path)
+    if difference > max_difference:
+        raise KubeslimError(
+            f"frozen graph differs from the SavedModel by {difference:.3g} > {max_difference}"
+        )
+    frozen_model.metadata["format"] = "frozen_graph_def"
+    frozen_model.metadata["inputs"] = record["inputs"]
+    frozen_model.metadata["outputs"] = record["outputs"]
+    frozen_model.metadata["max_abs_difference"] = difference

@@ -1,0 +1,77 @@
+"""Runs the pipeline on this machine with ``kfp.local``: every task a subprocess of this Python
+environment (``SubprocessRunner(use_venv=False)``), the same component code a cluster runs."""
+
+import json
+import logging
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kfp import local
+from kubeslim.components.evaluate import METRICS_FILE
+from kubeslim.pipelines.image_classifier import PIPELINE_NAME, create_pipeline
+
+from kubeslim.errors import KubeslimError
+from kubeslim.fileio import check_output_dir
+
+DEFAULT_PIPELINE_ROOT = Path("runs")
+_EXECUTOR_OUTPUT = "executor_output.json"
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LocalRun:
+    """Where a local run put its outputs, and its test metrics.
+
+    Attributes:
+      run_dir: the run's directory under the pipeline root.
+      outputs: ``task/output`` -> path of each output artifact.
+      metrics: the evaluation metrics (``metrics.json`` of the evaluate task).
+    """
+
+    run_dir: Path
+    outputs: dict[str, Path]
+    metrics: dict[str, Any]
+
+
+def run_local(pipeline_root: str | Path = DEFAULT_PIPELINE_ROOT, **params: Any) -> LocalRun:
+    """Runs the image classifier pipeline locally.
+
+    Args:
+      pipeline_root: where runs are written, one directory per run.
+      **params: pipeline parameters (see ``image_classifier.create_pipeline``).
+
+    Returns:
+      The run's outputs and metrics.
+
+    Raises:
+      KubeslimError: a task failed (its log is above, in the task's output).
+    """
+    root = check_output_dir(pipeline_root)
+    root.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    local.init(
+        runner=local.SubprocessRunner(use_venv=False),
+        pipeline_root=str(root),
+        raise_on_error=True,
+    )
+    earlier = set(root.glob(f"{PIPELINE_NAME}-*"))
+    with warnings.catch_warnings():
+        # The tasks name the project's image; locally this environment stands in for it.
+        warnings.filterwarnings("ignore", message=".*non-Python base image.*")
+        try:
+            create_pipeline()(**params)
+        except RuntimeError as e:
+            raise KubeslimError(f"local pipeline run failed: {e}") from None
+    (run_dir,) = set(root.glob(f"{PIPELINE_NAME}-*")) - earlier
+    outputs = {
+        f"{task.name}/{output.name}": output
+        for task in sorted(run_dir.iterdir())
+        for output in sorted(task.iterdir())
+        if output.name != _EXECUTOR_OUTPUT
+    }
+    metrics = json.loads((run_dir / "evaluate-model" / "evaluation" / METRICS_FILE).read_text())
+    return LocalRun(run_dir=run_dir, outputs=outputs, metrics=metrics)
