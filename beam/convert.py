@@ -25,7 +25,7 @@ import numpy as np
 from kubeslim.beam import records
 from kubeslim.beam.datasets import dataset_factory
 from kubeslim.beam.datasets.base import ImageDataset, RecordRef, SourceImage
-from kubeslim.beam.runner import make_pipeline_options
+from kubeslim.beam.runner import make_pipeline_options, worker_errors_as_user_errors
 from PIL import Image
 
 from kubeslim import dataset_spec
@@ -212,7 +212,7 @@ def convert_dataset(
     class_names = dataset.class_names()
     tasks = plan_shards(dataset.split_records(seed), shards, seed)
     log.info("converting %s: %d shards into %s", dataset_name, len(tasks), out)
-    with atomic_output_dir(out) as tmp:
+    with atomic_output_dir(out) as tmp, worker_errors_as_user_errors():
         with beam.Pipeline(options=make_pipeline_options(beam_args)) as pipeline:
             _ = (
                 pipeline

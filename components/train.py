@@ -158,6 +158,7 @@ def train(
         epochs=num_epochs,
         initial_epoch=initial_epoch,
         steps_per_epoch=steps_per_epoch,
+        shuffle=False,  # the tf.data pipeline shuffles; Keras's own flag does not apply to it
         verbose=2,
         callbacks=[
             _CheckpointEveryEpoch(manager, opt.iterations),

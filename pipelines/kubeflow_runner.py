@@ -19,11 +19,11 @@ log = logging.getLogger(__name__)
 def compile_pipeline(output_path: str | Path = DEFAULT_OUTPUT, image: str = DEFAULT_IMAGE) -> Path:
     """Writes the pipeline's IR YAML to ``output_path`` (atomically), tasks running ``image``."""
     output_path = Path(output_path)
-    if output_path.is_dir():
-        raise KubeslimError(f"--output {output_path} is a directory; give a .yaml file path")
+    if output_path.is_dir() or output_path.suffix not in (".yaml", ".yml"):
+        raise KubeslimError(f"--output {output_path}: give a path ending in .yaml")
     check_output_dir(output_path.parent)
     output_path.parent.mkdir(parents=True, exist_ok=True)
-    partial = output_path.with_name(f".{output_path.name}.partial")
+    partial = output_path.with_name(f".{output_path.stem}.partial{output_path.suffix}")
     compiler.Compiler().compile(create_pipeline(image), str(partial))
     os.replace(partial, output_path)
     log.info("compiled %s (image %s) to %s", PIPELINE_NAME, image, output_path)

@@ -60,8 +60,10 @@ def run_local(pipeline_root: str | Path = DEFAULT_PIPELINE_ROOT, **params: Any) 
     )
     earlier = set(root.glob(f"{PIPELINE_NAME}-*"))
     with warnings.catch_warnings():
-        # The tasks name the project's image; locally this environment stands in for it.
+        # The tasks name the project's image; locally this environment stands in for it, and
+        # the cluster-only settings (display names, later resources) do not apply.
         warnings.filterwarnings("ignore", message=".*non-Python base image.*")
+        warnings.filterwarnings("ignore", message=".*have no effect in the current local runner")
         try:
             create_pipeline()(**params)
         except RuntimeError as e:

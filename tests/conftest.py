@@ -1,0 +1,45 @@
+"""Session fixtures: one real conversion of the digits, one real training run, one export and
+one freeze, shared by the tests that read them."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+TRAIN_EPOCHS = 6
+
+
+@pytest.fixture(scope="session")
+def digits_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from kubeslim.beam.convert import convert_dataset
+
+    out = tmp_path_factory.mktemp("data") / "digits"
+    convert_dataset("digits", out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory, digits_dir: Path) -> Path:
+    from kubeslim.components.train import train
+
+    out = tmp_path_factory.mktemp("train") / "model"
+    train(digits_dir, out, num_epochs=TRAIN_EPOCHS)
+    return out
+
+
+@pytest.fixture(scope="session")
+def export_dir(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Path:
+    from kubeslim.components.export import export_saved_model
+
+    return export_saved_model(model_dir, tmp_path_factory.mktemp("export") / "saved_model")
+
+
+@pytest.fixture(scope="session")
+def frozen_dir(tmp_path_factory: pytest.TempPathFactory, export_dir: Path) -> Path:
+    from kubeslim.components.freeze import freeze_saved_model
+
+    out = tmp_path_factory.mktemp("freeze") / "frozen"
+    freeze_saved_model(export_dir, out)
+    return out

@@ -1,0 +1,98 @@
+"""The `kubeslim` command: help everywhere, the steps wired end to end, clean errors."""
+
+import subprocess
+import sys
+
+import pytest
+
+from kubeslim.cli import build_parser, main
+
+SUBCOMMANDS = ["convert", "train", "eval", "export", "freeze", "compile-pipeline", "run-local"]
+
+
+def test_every_subcommand_has_help(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    top = capsys.readouterr().out
+    for command in SUBCOMMANDS:
+        assert command in top
+        with pytest.raises(SystemExit) as exit_info:
+            main([command, "--help"])
+        assert exit_info.value.code == 0
+        assert f"usage: kubeslim {command}" in capsys.readouterr().out
+
+
+def test_run_local_flags_mirror_the_pipeline_parameters():
+    args = build_parser().parse_args(["run-local", "--num_epochs", "4", "--learning_rate", "0.01"])
+    assert (args.num_epochs, args.learning_rate, args.dataset_name) == (4, 0.01, "digits")
+
+
+def test_steps_chain_from_the_command_line(tmp_path, capsys):
+    data, model, export = tmp_path / "data", tmp_path / "model", tmp_path / "export"
+    assert main(["convert", "--dataset", "digits", "--output_dir", str(data)]) == 0
+    assert "test: 359 examples in 1 shards" in capsys.readouterr().out
+    train = ["train", "--dataset_dir", str(data), "--model_dir", str(model)]
+    assert main([*train, "--num_epochs", "1", "--batch_size", "128"]) == 0
+    assert "trained 12 steps" in capsys.readouterr().out
+    evaluation = ["eval", "--dataset_dir", str(data), "--model_dir", str(model)]
+    assert main([*evaluation, "--output_dir", str(tmp_path / "eval")]) == 0
+    assert "on 359 test examples" in capsys.readouterr().out
+    assert main(["export", "--model_dir", str(model), "--export_dir", str(export)]) == 0
+    freeze = ["freeze", "--export_dir", str(export), "--output_dir", str(tmp_path / "frozen")]
+    assert main([*freeze, "--check_dataset_dir", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "input  images: images:0 shape [None, 28, 28, 1]" in out
+    diff = float(out.rsplit("SavedModel| on the test split: ", 1)[1])
+    assert diff <= 1e-5
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "--dataset_dir", "{tmp}/none", "--model_dir", "{tmp}/m"], "{tmp}/none"),
+        (
+            ["eval", "--dataset_dir", "{tmp}", "--model_dir", "{tmp}", "--output_dir", "{tmp}/e"],
+            "model_config.json not found",
+        ),
+        (
+            ["convert", "--dataset", "digits", "--output_dir", "{tmp}/file"],
+            "{tmp}/file exists and is not a directory",
+        ),
+        (
+            ["convert", "--dataset", "digits", "--output_dir", "{tmp}/file/sub"],
+            "{tmp}/file is not a directory",
+        ),
+        (
+            ["convert", "--dataset", "digits", "--output_dir", "{tmp}/o", "--num_shards", "x"],
+            "--num_shards 'x'",
+        ),
+        (["compile-pipeline", "--output", "{tmp}"], "give a path ending in .yaml"),
+        (["compile-pipeline", "--output", "{tmp}/p.json"], "give a path ending in .yaml"),
+        (["freeze", "--export_dir", "{tmp}", "--output_dir", "{tmp}/f"], "no saved_model.pb"),
+    ],
+)
+def test_bad_input_gives_one_clear_line_and_exit_2(tmp_path, capsys, argv, message):
+    (tmp_path / "file").write_text("not a directory")
+    argv = [a.format(tmp=tmp_path) for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"kubeslim {argv[0]}: error: " in err
+    assert message.format(tmp=tmp_path) in err
+    assert "Traceback" not in err
+
+
+def test_unknown_data_set_and_flags_are_usage_errors(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["convert", "--dataset", "imagenet21k", "--output_dir", "x"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'imagenet21k'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "--dataset_dir", "d", "--model_dir", "m", "--bogus", "1"])
+    assert "unrecognized arguments: --bogus 1" in capsys.readouterr().err
+
+
+def test_console_script_is_installed():
+    kubeslim = f"{sys.prefix}/bin/kubeslim"
+    result = subprocess.run([kubeslim, "--version"], capture_output=True, text=True, check=True)
+    assert result.stdout.startswith("kubeslim ")
