@@ -22,13 +22,13 @@ from typing import Any
 
 import apache_beam as beam
 import numpy as np
+from PIL import Image
+
+from kubeslim import dataset_spec
 from kubeslim.beam import records
 from kubeslim.beam.datasets import dataset_factory
 from kubeslim.beam.datasets.base import ImageDataset, RecordRef, SourceImage
 from kubeslim.beam.runner import make_pipeline_options, worker_errors_as_user_errors
-from PIL import Image
-
-from kubeslim import dataset_spec
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import atomic_output_dir, check_output_dir
 
@@ -216,7 +216,7 @@ def convert_dataset(
         with beam.Pipeline(options=make_pipeline_options(beam_args)) as pipeline:
             _ = (
                 pipeline
-                | "PlanShards" >> beam.Create(tasks, reshuffle=False)
+                | "PlanShards" >> beam.Create(tasks)
                 | "WriteShards" >> beam.ParDo(WriteShardFn(dataset, len(class_names), str(tmp)))
                 | "CountPerSplit" >> beam.CombinePerKey(merge_counts)
                 | "GatherSplits" >> beam.combiners.ToDict()

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 import tensorflow as tf
+
 from kubeslim.components import input_pipeline
 from kubeslim.components.model_dir import load_model
-
 from kubeslim.fileio import atomic_output_dir
 
 METRICS_FILE = "metrics.json"

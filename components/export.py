@@ -18,10 +18,10 @@ from pathlib import Path
 
 import keras
 import tensorflow as tf
-from kubeslim.components import input_pipeline
-from kubeslim.components.model_dir import ModelConfig, load_model
 
 from kubeslim import dataset_spec
+from kubeslim.components import input_pipeline
+from kubeslim.components.model_dir import ModelConfig, load_model
 from kubeslim.fileio import atomic_output_dir
 
 SERVING_SIGNATURE = "serving_default"

@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 import tensorflow as tf
-from kubeslim.components.export import IMAGES_SIGNATURE
 from tensorflow.python.framework.convert_to_constants import (
     convert_variables_to_constants_v2,
 )
 
+from kubeslim.components.export import IMAGES_SIGNATURE
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import atomic_output_dir
 
@@ -93,11 +93,10 @@ def max_abs_difference(
     The SavedModel is fed the split's encoded image bytes through ``serving_default``; the
     frozen graph is fed the same images decoded and preprocessed as in evaluation.
     """
+    from kubeslim import dataset_spec
     from kubeslim.components import input_pipeline
     from kubeslim.components.export import SERVING_SIGNATURE
     from kubeslim.components.model_dir import ModelConfig
-
-    from kubeslim import dataset_spec
 
     config = ModelConfig.load(export_dir)
     serving = tf.saved_model.load(str(export_dir)).signatures[SERVING_SIGNATURE]

@@ -96,7 +96,6 @@ def freeze_model(
 ):
     """Freezes the SavedModel and fails unless it matches the SavedModel on the test split."""
     from kubeslim.components.freeze import freeze_saved_model, max_abs_difference
-
     from kubeslim.errors import KubeslimError
 
     record = freeze_saved_model(saved_model.path, frozen_model.path)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import keras
 import tensorflow as tf
+
 from kubeslim.components.nets import nets_factory
 from kubeslim.components.preprocessing import preprocessing_factory
-
 from kubeslim.errors import KubeslimError
 
 CONFIG_FILE = "model_config.json"

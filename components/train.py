@@ -14,6 +14,8 @@ from typing import Any
 
 import keras
 import tensorflow as tf
+
+from kubeslim import dataset_spec
 from kubeslim.components import input_pipeline
 from kubeslim.components.model_dir import (
     CHECKPOINT_PREFIX,
@@ -22,8 +24,6 @@ from kubeslim.components.model_dir import (
     ModelConfig,
 )
 from kubeslim.components.nets import nets_factory
-
-from kubeslim import dataset_spec
 from kubeslim.errors import KubeslimError
 
 log = logging.getLogger(__name__)

@@ -2,6 +2,7 @@
 
 from kfp import dsl
 from kfp.dsl.base_component import BaseComponent
+
 from kubeslim.components import kfp_components
 
 PIPELINE_NAME = "kubeslim-image-classifier"

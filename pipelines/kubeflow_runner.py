@@ -5,11 +5,11 @@ import os
 from pathlib import Path
 
 from kfp import compiler
-from kubeslim.components.kfp_components import DEFAULT_IMAGE
-from kubeslim.pipelines.image_classifier import PIPELINE_NAME, create_pipeline
 
+from kubeslim.components.kfp_components import DEFAULT_IMAGE
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import check_output_dir
+from kubeslim.pipelines.image_classifier import PIPELINE_NAME, create_pipeline
 
 DEFAULT_OUTPUT = Path("build") / f"{PIPELINE_NAME}.yaml"
 

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from kfp import local
-from kubeslim.components.evaluate import METRICS_FILE
-from kubeslim.pipelines.image_classifier import PIPELINE_NAME, create_pipeline
 
+from kubeslim.components.evaluate import METRICS_FILE
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import check_output_dir
+from kubeslim.pipelines.image_classifier import PIPELINE_NAME, create_pipeline
 
 DEFAULT_PIPELINE_ROOT = Path("runs")
 _EXECUTOR_OUTPUT = "executor_output.json"

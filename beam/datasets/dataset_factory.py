@@ -2,7 +2,6 @@
 
 from kubeslim.beam.datasets import digits
 from kubeslim.beam.datasets.base import ImageDataset
-
 from kubeslim.errors import KubeslimError
 
 DATASETS: dict[str, type[ImageDataset]] = {

@@ -9,6 +9,7 @@ import functools
 from collections.abc import Iterator, Sequence
 
 import numpy as np
+
 from kubeslim.beam.datasets.base import ImageDataset, SourceImage
 
 _TEST_FRACTION = 0.2

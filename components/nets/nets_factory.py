@@ -7,8 +7,8 @@ Each builder carries its metadata as TF-Slim's did: ``default_image_size`` and t
 from collections.abc import Callable
 
 import keras
-from kubeslim.components.nets import lenet
 
+from kubeslim.components.nets import lenet
 from kubeslim.errors import KubeslimError
 
 NETS: dict[str, Callable[..., keras.Model]] = {

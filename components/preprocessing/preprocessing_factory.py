@@ -3,8 +3,8 @@
 from collections.abc import Callable
 
 import tensorflow as tf
-from kubeslim.components.preprocessing import lenet_preprocessing
 
+from kubeslim.components.preprocessing import lenet_preprocessing
 from kubeslim.errors import KubeslimError
 
 PreprocessFn = Callable[[tf.Tensor, int, int, bool], tf.Tensor]

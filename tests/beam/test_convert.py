@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorflow as tf
+from sklearn.datasets import load_digits
+
+from kubeslim import dataset_spec
 from kubeslim.beam import convert
 from kubeslim.beam.datasets import dataset_factory
 from kubeslim.beam.datasets.base import ImageDataset, SourceImage
 from kubeslim.beam.datasets.digits import stratified_split
-from sklearn.datasets import load_digits
-
-from kubeslim import dataset_spec
 from kubeslim.errors import KubeslimError
 
 FEATURES = {

@@ -2,8 +2,9 @@ import json
 
 import numpy as np
 import pytest
-from kubeslim.components.evaluate import classification_metrics, evaluate
 from PIL import Image
+
+from kubeslim.components.evaluate import classification_metrics, evaluate
 
 
 def test_metrics_of_known_logits():

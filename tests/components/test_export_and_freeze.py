@@ -6,12 +6,12 @@ import json
 
 import numpy as np
 import tensorflow as tf
-from kubeslim.components import input_pipeline
-from kubeslim.components.freeze import load_frozen_graph, max_abs_difference
-from kubeslim.components.model_dir import load_model
 from PIL import Image
 
 from kubeslim import dataset_spec
+from kubeslim.components import input_pipeline
+from kubeslim.components.freeze import load_frozen_graph, max_abs_difference
+from kubeslim.components.model_dir import load_model
 
 
 def _test_images(digits_dir, n=64):

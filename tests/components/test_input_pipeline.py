@@ -1,4 +1,5 @@
 import numpy as np
+
 from kubeslim.components import input_pipeline
 from kubeslim.components.model_dir import ModelConfig
 

@@ -3,6 +3,7 @@
 import yaml
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
+
 from kubeslim.pipelines.image_classifier import PIPELINE_NAME
 from kubeslim.pipelines.kubeflow_runner import compile_pipeline
 

@@ -3,10 +3,10 @@
 import json
 
 import pytest
-from kubeslim.pipelines.local_runner import run_local
 
 from kubeslim.cli import main
 from kubeslim.errors import KubeslimError
+from kubeslim.pipelines.local_runner import run_local
 
 
 def test_run_local_produces_all_artifacts(tmp_path, capsys):

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
-from kubeslim.beam.datasets import dataset_factory
-from kubeslim.beam.datasets.digits import Digits, stratified_split
 from sklearn.datasets import load_digits
 
+from kubeslim.beam.datasets import dataset_factory
+from kubeslim.beam.datasets.digits import Digits, stratified_split
 from kubeslim.errors import KubeslimError
 
 

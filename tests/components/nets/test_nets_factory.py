@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+
 from kubeslim.components.nets import nets_factory
 from kubeslim.components.preprocessing import preprocessing_factory
-
 from kubeslim.errors import KubeslimError
 
 # Parameter counts for 10 classes, from the layer shapes of TF-Slim's definitions.

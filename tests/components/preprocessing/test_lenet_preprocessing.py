@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from kubeslim.components.preprocessing import preprocessing_factory
 
+from kubeslim.components.preprocessing import preprocessing_factory
 from kubeslim.errors import KubeslimError
 
 
