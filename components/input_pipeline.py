@@ -39,6 +39,8 @@ def make_dataset(
 ) -> tf.data.Dataset:
     """Batches of (preprocessed images, labels) from one split of a converted data set.
 
+    Parallel reads and maps keep their order, so the same seed gives the same batches.
+
     Args:
       dataset_dir: a directory written by ``kubeslim convert``.
       split: the split to read, e.g. ``"train"``.
@@ -61,14 +63,14 @@ def make_dataset(
         tf.data.TFRecordDataset,
         cycle_length=min(len(files), 8),
         num_parallel_calls=autotune,
-        deterministic=not is_training,
+        deterministic=True,
     )
     if is_training:
         ds = ds.shuffle(_SHUFFLE_BUFFER, seed=seed).repeat()
     ds = ds.map(
         lambda serialized: _decode_and_preprocess(serialized, channels, preprocess),
         num_parallel_calls=autotune,
-        deterministic=not is_training,
+        deterministic=True,
     )
     return ds.batch(batch_size).prefetch(autotune)
 

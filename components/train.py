@@ -65,7 +65,7 @@ def train(
     num_epochs: int = 10,
     optimizer: str = "adam",
     learning_rate: float = 1e-3,
-    weight_decay: float = 0.0,
+    weight_decay: float = 4e-5,
     seed: int = 0,
 ) -> dict[str, Any]:
     """Trains ``model_name`` on the train split of ``dataset_dir``.
@@ -81,7 +81,7 @@ def train(
       num_epochs: passes over the training split.
       optimizer: one of ``OPTIMIZERS``.
       learning_rate: the optimizer's learning rate.
-      weight_decay: L2 scale on the weights.
+      weight_decay: L2 scale on the weights (TF-Slim's default, 4e-5).
       seed: initialization and shuffle seed.
 
     Returns:

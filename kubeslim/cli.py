@@ -25,17 +25,23 @@ Handler = Callable[[argparse.Namespace, list[str]], None]
 def _convert(args: argparse.Namespace, beam_args: list[str]) -> None:
     from kubeslim.beam.convert import convert_dataset
 
+    options = {} if args.validation_size is None else {"validation_size": args.validation_size}
     descriptor = convert_dataset(
-        args.dataset,
+        dataset_factory.get_dataset(args.dataset, **options),
         args.output_dir,
         cache_dir=args.cache_dir,
         source=args.source,
         num_shards=_parse_num_shards(args.num_shards),
         seed=args.seed,
+        strict=args.strict,
         beam_args=beam_args,
     )
     for split, entry in descriptor["splits"].items():
-        print(f"{split}: {entry['num_examples']} examples in {entry['num_shards']} shards")
+        skipped = len(entry["skipped"])
+        print(
+            f"{split}: {entry['num_examples']} examples in {entry['num_shards']} shards"
+            + (f", {skipped} images skipped (listed in dataset.json)" if skipped else "")
+        )
     print(f"wrote {args.output_dir}")
 
 
@@ -167,8 +173,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--dataset", required=True, choices=sorted(dataset_factory.DATASETS), help="data set"
     )
     p.add_argument("--output_dir", required=True, help="directory to write the TFRecords to")
-    p.add_argument("--cache_dir", help="download cache (default ~/.cache/kubeslim)")
-    p.add_argument("--source", help="mirror or local copy of the raw data")
+    p.add_argument(
+        "--cache_dir", help="download cache (default $KUBESLIM_CACHE or ~/.cache/kubeslim)"
+    )
+    p.add_argument(
+        "--source",
+        help="where to read the raw data instead of its canonical address: a directory, "
+        "file://, http(s)://, gs:// or s3:// base holding the same file names; required for "
+        "imagenet (the ILSVRC-2012 archives) and image_folder (ROOT/CLASS_NAME/images)",
+    )
+    p.add_argument(
+        "--validation_size",
+        type=float,
+        help="held-out split of digits, flowers and image_folder: a fraction, or a count "
+        "if >= 1 (defaults 0.2, 350, 0.1)",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail on an image that does not decode instead of skipping and counting it",
+    )
     p.add_argument(
         "--num_shards",
         action="append",
@@ -190,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--optimizer", default="adam", choices=["adam", "sgd", "rmsprop"], help="default adam"
     )
     p.add_argument("--learning_rate", type=float, default=1e-3, help="default 0.001")
-    p.add_argument("--weight_decay", type=float, default=0.0, help="L2 scale (default 0)")
+    p.add_argument("--weight_decay", type=float, default=4e-5, help="L2 scale (default 4e-5)")
     p.add_argument("--seed", type=int, default=0, help="default 0")
 
     p = command("eval", _eval, "Evaluate a checkpoint: accuracy, loss, confusion matrix.")

@@ -33,3 +33,11 @@ def test_training_resumes_from_the_latest_checkpoint(digits_dir, tmp_path):
     assert resumed["steps"] == 24
     assert len(resumed["history"]["loss"]) == 2
     assert resumed["history"]["loss"][0] == first["history"]["loss"][0]
+
+
+def test_the_same_seed_reproduces_training_exactly(digits_dir, tmp_path):
+    runs = [
+        train(digits_dir, tmp_path / f"run{i}", num_epochs=1, batch_size=128, seed=3)
+        for i in range(2)
+    ]
+    assert runs[0]["history"] == runs[1]["history"]
