@@ -16,7 +16,7 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from kubeslim.errors import KubeslimError
 from kubeslim.fileio import atomic_output_dir, check_output_dir
 
 _METRICS_NAMESPACE = "kubeslim.convert"
+_SKIPPED_LOGGED = 20
 DEFAULT_CACHE_DIR = Path(os.environ.get("KUBESLIM_CACHE", "~/.cache/kubeslim")).expanduser()
 
 log = logging.getLogger(__name__)
@@ -77,68 +78,140 @@ def encode_png(pixels: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def build_example(image: SourceImage) -> bytes:
+class SkippedImage(Exception):
+    """An image that cannot go into the data set; ``str()`` says why."""
+
+
+@dataclass(frozen=True)
+class EncodedImage:
+    data: bytes
+    format: str
+    height: int
+    width: int
+
+
+def encode_image(image: SourceImage, ref: RecordRef, channels: int) -> EncodedImage:
+    """The bytes to store for one image.
+
+    Pixels become PNG. Image file bytes are kept as they are when they are a JPEG or PNG in
+    grey or RGB that decodes whole; other formats and colour modes (CMYK, palette, alpha) are
+    converted to RGB and re-encoded, as JPEG when they came as JPEG and as PNG otherwise.
+
+    Raises:
+      SkippedImage: the bytes do not decode as an image.
+      KubeslimError: the pixels are not uint8 [h, w, channels].
+    """
+    if image.pixels is not None:
+        pixels = image.pixels
+        if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[-1] != channels:
+            raise KubeslimError(
+                f"record {ref}: expected uint8 pixels of shape [h, w, {channels}], "
+                f"got {pixels.dtype} {pixels.shape}"
+            )
+        return EncodedImage(encode_png(pixels), "png", pixels.shape[0], pixels.shape[1])
+    try:
+        with Image.open(io.BytesIO(image.encoded)) as decoded:
+            decoded.load()
+            source_format, mode, (width, height) = decoded.format, decoded.mode, decoded.size
+            if source_format in ("JPEG", "PNG") and mode in ("L", "RGB"):
+                return EncodedImage(image.encoded, source_format.lower(), height, width)
+            buffer = io.BytesIO()
+            out_format = "JPEG" if source_format == "JPEG" else "PNG"
+            decoded.convert("RGB").save(buffer, out_format, quality=95)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        raise SkippedImage(f"does not decode as an image ({e})") from None
+    return EncodedImage(buffer.getvalue(), out_format.lower(), height, width)
+
+
+def build_example(encoded: EncodedImage, label: int) -> bytes:
     """A serialized ``tf.train.Example`` with TF-Slim's feature keys."""
-    height, width, _ = image.pixels.shape
     keys = dataset_spec.FEATURE_KEYS
     return records.encode_example(
         {
-            keys["image"]: encode_png(image.pixels),
-            keys["format"]: b"png",
-            keys["label"]: image.label,
-            keys["height"]: height,
-            keys["width"]: width,
+            keys["image"]: encoded.data,
+            keys["format"]: encoded.format.encode(),
+            keys["label"]: label,
+            keys["height"]: encoded.height,
+            keys["width"]: encoded.width,
         }
     )
 
 
-def _check_image(image: SourceImage, ref: RecordRef, num_classes: int) -> None:
-    pixels = image.pixels
-    if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[-1] not in (1, 3):
-        raise KubeslimError(
-            f"record {ref!r}: expected uint8 pixels of shape [h, w, 1 or 3], "
-            f"got {pixels.dtype} {pixels.shape}"
-        )
-    if not 0 <= image.label < num_classes:
-        raise KubeslimError(f"record {ref!r}: label {image.label} not in [0, {num_classes})")
+@dataclass
+class ShardResult:
+    """What writing shards produced: examples per class and format, images skipped and why."""
+
+    per_class: Counter = field(default_factory=Counter)
+    formats: Counter = field(default_factory=Counter)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def merge(self, other: "ShardResult") -> "ShardResult":
+        self.per_class.update(other.per_class)
+        self.formats.update(other.formats)
+        self.skipped.extend(other.skipped)
+        return self
+
+
+def write_shard(
+    dataset: ImageDataset, task: ShardTask, out_dir: Path, num_classes: int, strict: bool
+) -> ShardResult:
+    """Writes one shard file under a temporary name, then renames it into place.
+
+    Raises:
+      KubeslimError: a label is out of range, or (with ``strict``) an image does not decode.
+    """
+    name = dataset_spec.shard_name(dataset.name, task.split, task.index, task.num_shards)
+    path = out_dir / name
+    partial = path.with_name(path.name + ".partial")
+    channels = dataset.image_shape[-1]
+    result = ShardResult()
+    with partial.open("wb") as f:
+        for ref, image in zip(task.refs, dataset.read(task.refs), strict=True):
+            if not 0 <= image.label < num_classes:
+                raise KubeslimError(f"record {ref}: label {image.label} not in [0, {num_classes})")
+            try:
+                encoded = encode_image(image, ref, channels)
+            except SkippedImage as e:
+                if strict:
+                    raise KubeslimError(f"record {ref}: {e} (--strict)") from None
+                result.skipped.append((str(ref), str(e)))
+                continue
+            f.write(records.frame_record(build_example(encoded, image.label)))
+            result.per_class[image.label] += 1
+            result.formats[encoded.format] += 1
+    os.replace(partial, path)
+    return result
 
 
 class WriteShardFn(beam.DoFn):
-    """Writes one ``ShardTask`` as a TFRecord file; emits (split, {label: count})."""
+    """Writes one ``ShardTask`` as a TFRecord file; emits (split, ShardResult)."""
 
-    def __init__(self, dataset: ImageDataset, num_classes: int, out_dir: str):
+    def __init__(self, dataset: ImageDataset, num_classes: int, out_dir: str, strict: bool):
         self._dataset = dataset
         self._num_classes = num_classes
         self._out_dir = Path(out_dir)
+        self._strict = strict
 
-    def process(self, task: ShardTask) -> Iterable[tuple[str, dict[int, int]]]:
-        name = dataset_spec.shard_name(self._dataset.name, task.split, task.index, task.num_shards)
-        path = self._out_dir / name
-        partial = path.with_name(path.name + ".partial")
-        counts: Counter[int] = Counter()
-        with partial.open("wb") as f:
-            for ref, image in zip(task.refs, self._dataset.read(task.refs), strict=True):
-                _check_image(image, ref, self._num_classes)
-                f.write(records.frame_record(build_example(image)))
-                counts[image.label] += 1
-        os.replace(partial, path)
-        for label, n in counts.items():
-            beam.metrics.Metrics.counter(
-                _METRICS_NAMESPACE, f"examples/{task.split}/class_{label}"
-            ).inc(n)
-        yield task.split, dict(counts)
+    def process(self, task: ShardTask) -> Iterable[tuple[str, ShardResult]]:
+        result = write_shard(self._dataset, task, self._out_dir, self._num_classes, self._strict)
+        counter = beam.metrics.Metrics.counter
+        for label, n in result.per_class.items():
+            counter(_METRICS_NAMESPACE, f"examples/{task.split}/class_{label}").inc(n)
+        if result.skipped:
+            counter(_METRICS_NAMESPACE, f"skipped/{task.split}").inc(len(result.skipped))
+        yield task.split, result
 
 
-def merge_counts(counts: Iterable[dict[int, int]]) -> dict[int, int]:
-    """Sums per-label counts."""
-    total: Counter[int] = Counter()
-    for c in counts:
-        total.update(c)
-    return dict(total)
+def merge_results(results: Iterable[ShardResult]) -> ShardResult:
+    """Combines shard results (associative and commutative, as Beam requires)."""
+    total = ShardResult()
+    for result in results:
+        total.merge(result)
+    return total
 
 
 def write_metadata(
-    counts_per_split: dict[str, dict[int, int]],
+    results_per_split: dict[str, ShardResult],
     *,
     out_dir: str,
     dataset: ImageDataset,
@@ -155,19 +228,22 @@ def write_metadata(
         split["files"].append(
             dataset_spec.shard_name(dataset.name, task.split, task.index, task.num_shards)
         )
+    formats: Counter = Counter()
     for split, entry in splits.items():
-        per_class = counts_per_split.get(split, {})
-        entry["num_examples"] = sum(per_class.values())
+        result = results_per_split.get(split, ShardResult())
+        formats.update(result.formats)
+        entry["num_examples"] = sum(result.per_class.values())
         entry["examples_per_class"] = {
-            class_names[label]: per_class.get(label, 0) for label in range(len(class_names))
+            name: result.per_class.get(label, 0) for label, name in enumerate(class_names)
         }
+        entry["skipped"] = [{"record": r, "reason": why} for r, why in sorted(result.skipped)]
     descriptor = {
         "name": dataset.name,
         "num_classes": len(class_names),
         "class_names": class_names,
-        "labels_offset": 0,
+        "background_class": dataset.background_class,
         "image_shape": list(dataset.image_shape),
-        "image_format": "png",
+        "image_formats": sorted(formats),
         "feature_keys": dataset_spec.FEATURE_KEYS,
         "splits": splits,
         "seed": seed,
@@ -176,30 +252,34 @@ def write_metadata(
 
 
 def convert_dataset(
-    dataset_name: str,
+    dataset: str | ImageDataset,
     output_dir: str | os.PathLike,
     *,
     cache_dir: str | os.PathLike | None = None,
     source: str | None = None,
     num_shards: dict[str, int] | None = None,
     seed: int = 0,
+    strict: bool = False,
     beam_args: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Converts data set ``dataset_name`` into TFRecords under ``output_dir``.
+    """Converts a data set into TFRecords under ``output_dir``.
 
     Args:
-      dataset_name: a name registered in ``dataset_factory``.
+      dataset: a name registered in ``dataset_factory``, or a data set instance.
       output_dir: the directory to write; replaced as a whole when the job succeeds.
       cache_dir: where downloads are kept between runs.
       source: another address or local copy of the raw data (a mirror).
       num_shards: shards per split; defaults to the data set's own.
       seed: shuffle seed; the same seed gives byte-identical shards.
+      strict: fail on an image that does not decode, instead of skipping and counting it.
       beam_args: Beam pipeline options, e.g. ``["--runner=DirectRunner"]``.
 
     Returns:
       The data set descriptor that was written.
     """
-    dataset = dataset_factory.get_dataset(dataset_name)
+    if isinstance(dataset, str):
+        dataset = dataset_factory.get_dataset(dataset)
+    dataset_name = dataset.name
     out = check_output_dir(output_dir)
     shards = dict(dataset.default_num_shards)
     for split, n in (num_shards or {}).items():
@@ -217,8 +297,9 @@ def convert_dataset(
             _ = (
                 pipeline
                 | "PlanShards" >> beam.Create(tasks)
-                | "WriteShards" >> beam.ParDo(WriteShardFn(dataset, len(class_names), str(tmp)))
-                | "CountPerSplit" >> beam.CombinePerKey(merge_counts)
+                | "WriteShards"
+                >> beam.ParDo(WriteShardFn(dataset, len(class_names), str(tmp), strict))
+                | "MergePerSplit" >> beam.CombinePerKey(merge_results)
                 | "GatherSplits" >> beam.combiners.ToDict()
                 | "WriteMetadata"
                 >> beam.Map(
@@ -233,12 +314,21 @@ def convert_dataset(
     descriptor = dataset_spec.read_descriptor(out)
     for split, entry in descriptor["splits"].items():
         log.info(
-            "%s/%s: %d examples in %d shards",
+            "%s/%s: %d examples in %d shards, %d skipped",
             dataset_name,
             split,
             entry["num_examples"],
             entry["num_shards"],
+            len(entry["skipped"]),
         )
+        for skipped in entry["skipped"][:_SKIPPED_LOGGED]:
+            log.warning("skipped %s: %s", skipped["record"], skipped["reason"])
+        if len(entry["skipped"]) > _SKIPPED_LOGGED:
+            log.warning(
+                "... and %d more; all are listed in %s",
+                len(entry["skipped"]) - _SKIPPED_LOGGED,
+                dataset_spec.DESCRIPTOR_FILE,
+            )
     return descriptor
 
 

@@ -1,27 +1,34 @@
 """What a data set module provides to the shared converter (``kubeslim.beam.convert``)."""
 
 import abc
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
+from kubeslim.errors import KubeslimError
+
 RecordRef = Hashable
-"""A small, picklable handle on one source image (an index, a path, an archive member)."""
+"""A small, picklable handle on one source image (an index, a path, an archive member);
+``str(ref)`` names the image in error messages and the job summary."""
 
 
 @dataclass(frozen=True)
 class SourceImage:
-    """One decoded source image.
+    """One source image, as pixels or as the bytes of an image file.
 
     Attributes:
-      pixels: uint8 array of shape [height, width, channels].
       label: class id in [0, num_classes).
+      pixels: uint8 [height, width, channels] (PNG-encoded by the converter), or None.
+      encoded: the bytes of an image file (kept as they are when they are a JPEG or PNG that
+        decodes, re-encoded otherwise, skipped when they do not decode), or None.
     """
 
-    pixels: np.ndarray
     label: int
+    pixels: np.ndarray | None = None
+    encoded: bytes | None = None
 
 
 class ImageDataset(abc.ABC):
@@ -29,11 +36,19 @@ class ImageDataset(abc.ABC):
 
     The driver calls ``prepare`` (the download stage), ``class_names`` and ``split_records``;
     Beam workers call ``read`` on chunks of record handles, so instances must pickle small.
+
+    Attributes:
+      name: the registry name, also the shard file prefix.
+      image_shape: [height, width, channels]; None for a dimension that varies.
+      default_num_shards: shards per split.
+      background_class: class 0 is TF-Slim's "background" and labels start at 1 (ImageNet's
+        1,001 classes); a net trained for 1,000 classes then needs ``labels_offset=1``.
     """
 
     name: str
-    image_shape: tuple[int, int, int]
+    image_shape: tuple[int | None, int | None, int]
     default_num_shards: dict[str, int]
+    background_class: bool = False
 
     def prepare(self, cache_dir: Path, source: str | None) -> None:  # noqa: B027
         """Downloads or locates the raw data. ``source`` overrides the canonical address."""
@@ -49,3 +64,110 @@ class ImageDataset(abc.ABC):
     @abc.abstractmethod
     def read(self, refs: Sequence[RecordRef]) -> Iterator[SourceImage]:
         """Reads the images behind ``refs``, in order."""
+
+
+def check_class_folders(files_per_class: Mapping[str, int], where: str) -> None:
+    """Refuses a class-folder tree with an empty class or fewer than two classes.
+
+    Raises:
+      KubeslimError: naming the empty folder, or the tree.
+    """
+    empty = sorted(name for name, n in files_per_class.items() if n == 0)
+    if empty:
+        raise KubeslimError(f"{where}: class folder {empty[0]!r} has no image files")
+    if len(files_per_class) < 2:
+        raise KubeslimError(
+            f"{where}: found {len(files_per_class)} class folder(s); need at least two "
+            "(ROOT/CLASS_NAME/image files)"
+        )
+
+
+def split_off(refs: Sequence[RecordRef], count: int, seed: int) -> tuple[list, list]:
+    """Shuffles ``refs`` with ``seed`` and splits off the first ``count``: (rest, split_off)."""
+    order = np.random.default_rng(seed).permutation(len(refs))
+    shuffled = [refs[i] for i in order]
+    return shuffled[count:], shuffled[:count]
+
+
+class ArrayDataset(ImageDataset):
+    """A data set whose splits are uint8 image arrays with label arrays.
+
+    Records are ``(split, index)`` pairs; ``read`` opens each split's arrays once per call
+    (memory-mapped where the subclass keeps them in files), so a worker holds only the
+    images it encodes.
+    """
+
+    @abc.abstractmethod
+    def open_split(self, split: str) -> tuple[np.ndarray, np.ndarray]:
+        """(images uint8 [n, h, w, c], labels int [n]) of ``split``."""
+
+    def read(self, refs: Sequence[tuple[str, int]]) -> Iterator[SourceImage]:
+        opened: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for split, index in refs:
+            if split not in opened:
+                opened[split] = self.open_split(split)
+            images, labels = opened[split]
+            yield SourceImage(label=int(labels[index]), pixels=np.array(images[index]))
+
+
+class LabeledRef(NamedTuple):
+    """A record handle with its class id; prints as the handle (a path or archive member)."""
+
+    label: int
+    handle: Hashable
+
+    def __str__(self) -> str:
+        return str(self.handle)
+
+
+class ClassFolderDataset(ImageDataset):
+    """Images in ``CLASS_NAME/`` folders, with a held-out split cut from them.
+
+    Subclasses list the folders (``list_class_files``, after ``prepare``) and read file bytes
+    (``read_files``). Class ids follow the sorted folder names, as TF-Slim assigned them.
+    """
+
+    image_shape = (None, None, 3)
+    held_out_split = "validation"
+
+    def __init__(self, validation_size: float):
+        if validation_size <= 0:
+            raise KubeslimError(f"--validation_size {validation_size}: must be positive")
+        self._validation_size = validation_size
+
+    @abc.abstractmethod
+    def list_class_files(self) -> dict[str, list[Hashable]]:
+        """Class folder name -> its files (hidden files left out), empty folders included."""
+
+    @abc.abstractmethod
+    def read_files(self, handles: Sequence[Hashable]) -> Iterator[bytes]:
+        """The bytes of each file, in order."""
+
+    def class_names(self) -> list[str]:
+        return sorted(self.list_class_files())
+
+    def split_records(self, seed: int) -> dict[str, Sequence[LabeledRef]]:
+        files = self.list_class_files()
+        check_class_folders({name: len(f) for name, f in files.items()}, self.describe())
+        refs = [
+            LabeledRef(label, handle)
+            for label, name in enumerate(sorted(files))
+            for handle in sorted(files[name])
+        ]
+        size = self._validation_size
+        count = int(size) if size >= 1 else max(1, round(size * len(refs)))
+        if count >= len(refs):
+            raise KubeslimError(
+                f"{self.describe()}: --validation_size {size} leaves no training images "
+                f"({len(refs)} in all)"
+            )
+        train, held_out = split_off(refs, count, seed)
+        return {"train": train, self.held_out_split: held_out}
+
+    def read(self, refs: Sequence[LabeledRef]) -> Iterator[SourceImage]:
+        for ref, data in zip(refs, self.read_files([r.handle for r in refs]), strict=True):
+            yield SourceImage(label=ref.label, encoded=data)
+
+    @abc.abstractmethod
+    def describe(self) -> str:
+        """Where the class folders are, for messages."""

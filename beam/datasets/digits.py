@@ -2,17 +2,17 @@
 
 1,797 images of 10 classes with pixel values 0..16. Pixels are stored as 8-bit PNG with
 ``round(v * 255 / 16)``, which maps the 17 levels to distinct bytes; ``round(p * 16 / 255)``
-recovers the source values exactly.
+recovers the source values exactly. The test split is a stratified 20% (``validation_size``).
 """
 
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from kubeslim.beam.datasets.base import ImageDataset, SourceImage
+from kubeslim.beam.datasets.base import ArrayDataset
+from kubeslim.errors import KubeslimError
 
-_TEST_FRACTION = 0.2
 _SOURCE_LEVELS = 16
 
 
@@ -43,19 +43,25 @@ def stratified_split(
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
 
 
-class Digits(ImageDataset):
+class Digits(ArrayDataset):
     name = "digits"
     image_shape = (8, 8, 1)
     default_num_shards = {"train": 2, "test": 1}
 
+    def __init__(self, validation_size: float = 0.2):
+        if not 0 < validation_size < 1:
+            raise KubeslimError(f"--validation_size {validation_size}: digits needs a fraction")
+        self._test_fraction = validation_size
+
     def class_names(self) -> list[str]:
         return [str(d) for d in range(10)]
 
-    def split_records(self, seed: int) -> dict[str, Sequence[int]]:
-        train, test = stratified_split(_load()[1], _TEST_FRACTION, seed)
-        return {"train": train.tolist(), "test": test.tolist()}
+    def split_records(self, seed: int) -> dict[str, Sequence[tuple[str, int]]]:
+        train, test = stratified_split(_load()[1], self._test_fraction, seed)
+        return {
+            "train": [("digits", int(i)) for i in train],
+            "test": [("digits", int(i)) for i in test],
+        }
 
-    def read(self, refs: Sequence[int]) -> Iterator[SourceImage]:
-        pixels, labels = _load()
-        for i in refs:
-            yield SourceImage(pixels=pixels[i], label=int(labels[i]))
+    def open_split(self, split: str) -> tuple[np.ndarray, np.ndarray]:
+        return _load()

@@ -10,33 +10,13 @@ import pytest
 import tensorflow as tf
 from sklearn.datasets import load_digits
 
-from kubeslim import dataset_spec
 from kubeslim.beam import convert
 from kubeslim.beam.datasets import dataset_factory
 from kubeslim.beam.datasets.base import ImageDataset, SourceImage
 from kubeslim.beam.datasets.digits import stratified_split
 from kubeslim.errors import KubeslimError
 
-FEATURES = {
-    key: tf.io.FixedLenFeature([], dtype)
-    for key, dtype in [
-        ("image/encoded", tf.string),
-        ("image/format", tf.string),
-        ("image/class/label", tf.int64),
-        ("image/height", tf.int64),
-        ("image/width", tf.int64),
-    ]
-}
-
-
-def _read_split(dataset_dir: Path, split: str) -> list[dict]:
-    descriptor = dataset_spec.read_descriptor(dataset_dir)
-    files = dataset_spec.split_files(dataset_dir, descriptor, split)
-    examples = []
-    for record in tf.data.TFRecordDataset(files):
-        parsed = tf.io.parse_single_example(record, FEATURES)
-        examples.append({k: v.numpy() for k, v in parsed.items()})
-    return examples
+from .fakes import read_split
 
 
 def _dir_bytes(path: Path) -> dict[str, bytes]:
@@ -48,7 +28,7 @@ def test_records_decode_back_to_the_source_pixels_and_labels(digits_dir):
     train_idx, test_idx = stratified_split(source.target, 0.2, seed=0)
     for split, indices in [("train", train_idx), ("test", test_idx)]:
         decoded = []
-        for ex in _read_split(digits_dir, split):
+        for ex in read_split(digits_dir, split):
             assert ex["image/format"] == b"png"
             assert (ex["image/height"], ex["image/width"]) == (8, 8)
             pixels = tf.io.decode_png(ex["image/encoded"], channels=1).numpy()[..., 0]
@@ -69,7 +49,7 @@ def test_descriptor_labels_and_shards(digits_dir):
     assert splits["train"]["num_examples"] + splits["test"]["num_examples"] == 1797
     assert splits["test"]["num_examples"] == 359
     for split, entry in splits.items():
-        labels = [int(ex["image/class/label"]) for ex in _read_split(digits_dir, split)]
+        labels = [int(ex["image/class/label"]) for ex in read_split(digits_dir, split)]
         assert len(labels) == entry["num_examples"]
         counts = np.bincount(labels, minlength=10)
         assert entry["examples_per_class"] == {str(c): int(n) for c, n in enumerate(counts)}
@@ -120,7 +100,7 @@ class _BadRecordDataset(ImageDataset):
     def read(self, refs: Sequence[int]) -> Iterator[SourceImage]:
         for i in refs:
             dtype = np.float32 if i == 20 else np.uint8
-            yield SourceImage(np.zeros((4, 4, 1), dtype), label=i % 2)
+            yield SourceImage(label=i % 2, pixels=np.zeros((4, 4, 1), dtype))
 
 
 def test_bad_record_fails_with_its_name_and_leaves_output_untouched(tmp_path, monkeypatch):

@@ -1,0 +1,107 @@
+"""MNIST: the four idx files at the address TF-Slim and TFDS download them from.
+
+train 60,000 and test 10,000 28x28 grey images of the digits 0-9, stored as PNG. The idx
+files are decompressed once into the cache and memory-mapped by the workers.
+"""
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from kubeslim.beam import archives
+from kubeslim.beam.datasets.base import ArrayDataset
+from kubeslim.beam.download import RemoteFile, fetch
+from kubeslim.errors import KubeslimError
+
+_DATA_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"
+CANONICAL_FILES = {
+    "train": (
+        RemoteFile(
+            _DATA_URL + "train-images-idx3-ubyte.gz",
+            9_912_422,
+            "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+        ),
+        RemoteFile(
+            _DATA_URL + "train-labels-idx1-ubyte.gz",
+            28_881,
+            "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+        ),
+    ),
+    "test": (
+        RemoteFile(
+            _DATA_URL + "t10k-images-idx3-ubyte.gz",
+            1_648_877,
+            "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+        ),
+        RemoteFile(
+            _DATA_URL + "t10k-labels-idx1-ubyte.gz",
+            4_542,
+            "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+        ),
+    ),
+}
+_IMAGES_MAGIC = 2051
+_LABELS_MAGIC = 2049
+
+
+def read_idx(path: str | Path, magic: int) -> np.ndarray:
+    """Memory-maps an uncompressed idx file of unsigned bytes, checking its header and size.
+
+    Raises:
+      KubeslimError: wrong magic number or a file shorter or longer than its header says.
+    """
+    path = Path(path)
+    header = np.fromfile(path, dtype=">i4", count=2)
+    if len(header) < 1 or header[0] != magic:
+        found = header[0] if len(header) else "nothing"
+        raise KubeslimError(f"{path}: not an idx file (magic {found}, expected {magic})")
+    ndim = int(header[0] & 0xFF)
+    shape = tuple(int(d) for d in np.fromfile(path, dtype=">i4", count=1 + ndim)[1:])
+    offset = 4 * (1 + ndim)
+    expected = offset + int(np.prod(shape))
+    if path.stat().st_size != expected:
+        raise KubeslimError(
+            f"{path}: {path.stat().st_size} bytes, but its header describes {expected}"
+        )
+    return np.memmap(path, dtype=np.uint8, mode="r", offset=offset, shape=shape)
+
+
+class Mnist(ArrayDataset):
+    name = "mnist"
+    image_shape = (28, 28, 1)
+    default_num_shards = {"train": 10, "test": 2}
+
+    def __init__(self, files: dict[str, tuple[RemoteFile, RemoteFile]] | None = None):
+        """``files``: split -> (images, labels) idx.gz files; the canonical ones by default."""
+        self._files = files or CANONICAL_FILES
+
+    def prepare(self, cache_dir: Path, source: str | None) -> None:
+        self._paths = {}
+        for split, (images, labels) in self._files.items():
+            unpacked = []
+            for remote in (images, labels):
+                gz = fetch(remote, cache_dir, source)
+                unpacked.append(str(archives.gunzip(gz, gz.with_suffix(""))))
+            self._paths[split] = tuple(unpacked)
+            images_array, labels_array = self.open_split(split)
+            if len(images_array) != len(labels_array):
+                raise KubeslimError(
+                    f"{unpacked[0]} has {len(images_array)} images but {unpacked[1]} has "
+                    f"{len(labels_array)} labels"
+                )
+            if labels_array.max(initial=0) > 9:
+                raise KubeslimError(f"{unpacked[1]}: label {labels_array.max()} is not a digit")
+
+    def class_names(self) -> list[str]:
+        return [str(d) for d in range(10)]
+
+    def split_records(self, seed: int) -> dict[str, Sequence[tuple[str, int]]]:
+        return {
+            split: [(split, i) for i in range(len(self.open_split(split)[1]))]
+            for split in self._paths
+        }
+
+    def open_split(self, split: str) -> tuple[np.ndarray, np.ndarray]:
+        images, labels = self._paths[split]
+        return read_idx(images, _IMAGES_MAGIC)[..., np.newaxis], read_idx(labels, _LABELS_MAGIC)

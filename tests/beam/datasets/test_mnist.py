@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from kubeslim.beam.convert import convert_dataset
+from kubeslim.beam.datasets.mnist import Mnist
+from kubeslim.errors import KubeslimError
+
+from ..fakes import http_server, make_mnist, mnist_files, read_split
+
+
+def test_mnist_round_trip_from_a_mirror(tmp_path):
+    served = tmp_path / "mirror"
+    served.mkdir()
+    arrays = make_mnist(served, n_train=30, n_test=10)
+    with http_server(served) as (url, _):
+        descriptor = convert_dataset(
+            Mnist(files=mnist_files(served)),
+            tmp_path / "out",
+            cache_dir=tmp_path / "cache",
+            source=url,
+            num_shards={"train": 3},
+        )
+    assert descriptor["splits"]["train"]["num_examples"] == 30
+    assert descriptor["splits"]["test"]["files"] == [
+        "mnist_test-00000-of-00002.tfrecord",
+        "mnist_test-00001-of-00002.tfrecord",
+    ]
+    for split in ("train", "test"):
+        decoded = sorted(
+            (int(ex["image/class/label"]), tf.io.decode_png(ex["image/encoded"]).numpy().tobytes())
+            for ex in read_split(tmp_path / "out", split)
+        )
+        expected = sorted(
+            (int(label), image[..., np.newaxis].tobytes())
+            for image, label in zip(
+                arrays[f"{split}_images"], arrays[f"{split}_labels"], strict=True
+            )
+        )
+        assert decoded == expected
+
+
+def test_canonical_checksums_refuse_other_files_and_write_nothing(tmp_path):
+    served = tmp_path / "mirror"
+    served.mkdir()
+    make_mnist(served, n_train=5, n_test=5)
+    out = tmp_path / "out"
+    with http_server(served) as (url, _), pytest.raises(KubeslimError, match="expected 9912422"):
+        convert_dataset("mnist", out, cache_dir=tmp_path / "cache", source=url)
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
+def test_truncated_idx_is_a_clear_error(tmp_path):
+    served = tmp_path / "mirror"
+    served.mkdir()
+    make_mnist(served, n_train=5, n_test=5)
+    import gzip
+
+    images = served / "train-images-idx3-ubyte.gz"
+    images.write_bytes(gzip.compress(gzip.decompress(images.read_bytes())[:-100]))
+    with pytest.raises(KubeslimError, match="train-images-idx3-ubyte: 3836 bytes, but its header"):
+        convert_dataset(
+            Mnist(files=mnist_files(served)),
+            tmp_path / "out",
+            cache_dir=tmp_path / "cache",
+            source=str(served),
+        )

@@ -1,0 +1,90 @@
+"""Downloads from a real HTTP server on 127.0.0.1: checksums, retries, resumption, mirrors."""
+
+import pytest
+
+from kubeslim.beam.download import RemoteFile, fetch, resolve
+from kubeslim.errors import KubeslimError
+
+from .fakes import http_server, remote_for
+
+
+@pytest.fixture
+def served(tmp_path):
+    root = tmp_path / "server"
+    root.mkdir()
+    (root / "data.bin").write_bytes(bytes(range(256)) * 4000)  # 1 MB
+    return root, remote_for(root / "data.bin")
+
+
+def test_download_verifies_and_caches(served, tmp_path):
+    root, remote = served
+    with http_server(root) as (url, log):
+        path = fetch(remote, tmp_path / "cache", url)
+        assert path.read_bytes() == (root / "data.bin").read_bytes()
+        assert fetch(remote, tmp_path / "cache", url) == path
+    assert len(log.requests) == 1  # the second call used the cache
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["data.bin", "data.bin.sha256"]
+
+
+def test_checksum_mismatch_is_refused_and_nothing_kept(served, tmp_path):
+    root, remote = served
+    wrong = RemoteFile(remote.url, remote.size, "0" * 64)
+    with http_server(root) as (url, _), pytest.raises(KubeslimError, match="expected sha256 0000"):
+        fetch(wrong, tmp_path / "cache", url)
+    assert list((tmp_path / "cache").iterdir()) == []
+    short = RemoteFile(remote.url, remote.size + 1, remote.sha256)
+    with http_server(root) as (url, _), pytest.raises(KubeslimError, match="bytes, got"):
+        fetch(short, tmp_path / "cache", url)
+
+
+def test_server_errors_are_retried_with_backoff(served, tmp_path):
+    root, remote = served
+    with http_server(root) as (url, log):
+        log.fail_first = 2
+        path = fetch(remote, tmp_path / "cache", url, backoff_seconds=0.01)
+    assert path.stat().st_size == remote.size
+    assert len(log.requests) == 3
+
+
+def test_a_dropped_connection_resumes_with_a_range_request(served, tmp_path):
+    root, remote = served
+    with http_server(root) as (url, log):
+        log.drop_after = 300_000
+        fetch(remote, tmp_path / "cache", url, backoff_seconds=0.01)
+    assert log.requests[-1][1] == "bytes=300000-"
+    assert (tmp_path / "cache" / "data.bin").read_bytes() == (root / "data.bin").read_bytes()
+
+
+def test_a_server_without_ranges_makes_it_start_over(served, tmp_path):
+    root, remote = served
+    with http_server(root) as (url, log):
+        log.drop_after, log.ignore_range = 300_000, True
+        fetch(remote, tmp_path / "cache", url, backoff_seconds=0.01)
+    assert (tmp_path / "cache" / "data.bin").read_bytes() == (root / "data.bin").read_bytes()
+
+
+def test_missing_file_and_unreachable_host_are_clear_errors(served, tmp_path):
+    root, remote = served
+    missing = RemoteFile("http://x/none.bin")
+    with http_server(root) as (url, log), pytest.raises(KubeslimError, match="HTTP 404"):
+        fetch(missing, tmp_path / "cache", url)
+    assert len(log.requests) == 1  # a 404 is not retried
+    with pytest.raises(KubeslimError, match="after 2 attempts"):
+        fetch(remote, tmp_path / "cache", "http://127.0.0.1:9", retries=1, backoff_seconds=0.01)
+
+
+def test_a_local_mirror_is_verified_in_place(served, tmp_path):
+    root, remote = served
+    assert fetch(remote, tmp_path / "cache", str(root)) == root / "data.bin"
+    assert fetch(remote, tmp_path / "cache", f"file://{root}") == root / "data.bin"
+    with pytest.raises(KubeslimError, match="not found"):
+        fetch(remote, tmp_path / "cache", str(tmp_path / "nowhere"))
+    (root / "data.bin").write_bytes(b"tampered")
+    with pytest.raises(KubeslimError, match="expected 1024000 bytes, got 8"):
+        fetch(remote, tmp_path / "cache", str(root))
+
+
+def test_resolve_puts_the_file_name_under_the_mirror():
+    remote = RemoteFile("https://example.com/a/b/file.tgz")
+    assert resolve(remote, None) == "https://example.com/a/b/file.tgz"
+    assert resolve(remote, "gs://bucket/mirror/") == "gs://bucket/mirror/file.tgz"
