@@ -46,7 +46,7 @@ class ShardTask:
     split: str
     index: int
     num_shards: int
-    refs: tuple[RecordRef, ...]
+    refs: Sequence[RecordRef]
 
 
 def plan_shards(
@@ -66,16 +66,9 @@ def plan_shards(
             )
         order = np.random.default_rng(seed).permutation(len(refs))
         for index, chunk in enumerate(np.array_split(order, shards)):
-            tasks.append(ShardTask(split, index, shards, tuple(refs[i] for i in chunk)))
+            chunk_refs = refs[chunk] if isinstance(refs, np.ndarray) else [refs[i] for i in chunk]
+            tasks.append(ShardTask(split, index, shards, chunk_refs))
     return tasks
-
-
-def encode_png(pixels: np.ndarray) -> bytes:
-    """Encodes a uint8 [height, width, 1 or 3] array as PNG."""
-    mode = {1: "L", 3: "RGB"}[pixels.shape[-1]]
-    buffer = io.BytesIO()
-    Image.fromarray(pixels.squeeze(-1) if mode == "L" else pixels, mode=mode).save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 class SkippedImage(Exception):
@@ -90,7 +83,7 @@ class EncodedImage:
     width: int
 
 
-def encode_image(image: SourceImage, ref: RecordRef, channels: int) -> EncodedImage:
+def encode_image(image: SourceImage, where: str, channels: int) -> EncodedImage:
     """The bytes to store for one image.
 
     Pixels become PNG. Image file bytes are kept as they are when they are a JPEG or PNG in
@@ -105,10 +98,10 @@ def encode_image(image: SourceImage, ref: RecordRef, channels: int) -> EncodedIm
         pixels = image.pixels
         if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[-1] != channels:
             raise KubeslimError(
-                f"record {ref}: expected uint8 pixels of shape [h, w, {channels}], "
+                f"{where}: expected uint8 pixels of shape [h, w, {channels}], "
                 f"got {pixels.dtype} {pixels.shape}"
             )
-        return EncodedImage(encode_png(pixels), "png", pixels.shape[0], pixels.shape[1])
+        return EncodedImage(records.encode_png(pixels), "png", pixels.shape[0], pixels.shape[1])
     try:
         with Image.open(io.BytesIO(image.encoded)) as decoded:
             decoded.load()
@@ -166,14 +159,15 @@ def write_shard(
     channels = dataset.image_shape[-1]
     result = ShardResult()
     with partial.open("wb") as f:
-        for ref, image in zip(task.refs, dataset.read(task.refs), strict=True):
+        for ref, image in zip(task.refs, dataset.read(task.split, task.refs), strict=True):
+            where = f"{task.split} record {ref}"
             if not 0 <= image.label < num_classes:
-                raise KubeslimError(f"record {ref}: label {image.label} not in [0, {num_classes})")
+                raise KubeslimError(f"{where}: label {image.label} not in [0, {num_classes})")
             try:
-                encoded = encode_image(image, ref, channels)
+                encoded = encode_image(image, where, channels)
             except SkippedImage as e:
                 if strict:
-                    raise KubeslimError(f"record {ref}: {e} (--strict)") from None
+                    raise KubeslimError(f"{where}: {e} (--strict)") from None
                 result.skipped.append((str(ref), str(e)))
                 continue
             f.write(records.frame_record(build_example(encoded, image.label)))
@@ -251,6 +245,21 @@ def write_metadata(
     (out / dataset_spec.DESCRIPTOR_FILE).write_text(json.dumps(descriptor, indent=2) + "\n")
 
 
+def _log_counters(result: beam.runners.runner.PipelineResult) -> None:
+    """Logs Beam's own counters, summed per split (the runner's view of the job)."""
+    totals: Counter[str] = Counter()
+    try:
+        counters = result.metrics().query()["counters"]
+    except NotImplementedError:  # a runner without metrics support
+        return
+    for counter in counters:
+        if counter.key.metric.namespace == _METRICS_NAMESPACE:
+            kind, split = counter.key.metric.name.split("/")[:2]
+            totals[f"{split} {kind}"] += counter.committed or counter.attempted or 0
+    if totals:
+        log.info("Beam counters: %s", ", ".join(f"{k} {v}" for k, v in sorted(totals.items())))
+
+
 def convert_dataset(
     dataset: str | ImageDataset,
     output_dir: str | os.PathLike,
@@ -293,24 +302,26 @@ def convert_dataset(
     tasks = plan_shards(dataset.split_records(seed), shards, seed)
     log.info("converting %s: %d shards into %s", dataset_name, len(tasks), out)
     with atomic_output_dir(out) as tmp, worker_errors_as_user_errors():
-        with beam.Pipeline(options=make_pipeline_options(beam_args)) as pipeline:
-            _ = (
-                pipeline
-                | "PlanShards" >> beam.Create(tasks)
-                | "WriteShards"
-                >> beam.ParDo(WriteShardFn(dataset, len(class_names), str(tmp), strict))
-                | "MergePerSplit" >> beam.CombinePerKey(merge_results)
-                | "GatherSplits" >> beam.combiners.ToDict()
-                | "WriteMetadata"
-                >> beam.Map(
-                    write_metadata,
-                    out_dir=str(tmp),
-                    dataset=dataset,
-                    class_names=class_names,
-                    tasks=tasks,
-                    seed=seed,
-                )
+        pipeline = beam.Pipeline(options=make_pipeline_options(beam_args))
+        _ = (
+            pipeline
+            | "PlanShards" >> beam.Create(tasks)
+            | "WriteShards" >> beam.ParDo(WriteShardFn(dataset, len(class_names), str(tmp), strict))
+            | "MergePerSplit" >> beam.CombinePerKey(merge_results)
+            | "GatherSplits" >> beam.combiners.ToDict()
+            | "WriteMetadata"
+            >> beam.Map(
+                write_metadata,
+                out_dir=str(tmp),
+                dataset=dataset,
+                class_names=class_names,
+                tasks=tasks,
+                seed=seed,
             )
+        )
+        result = pipeline.run()
+        result.wait_until_finish()
+    _log_counters(result)
     descriptor = dataset_spec.read_descriptor(out)
     for split, entry in descriptor["splits"].items():
         log.info(

@@ -1,6 +1,7 @@
 """Output directories that appear whole or not at all."""
 
 import contextlib
+import logging
 import os
 import shutil
 import uuid
@@ -8,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from kubeslim.errors import KubeslimError
+
+log = logging.getLogger(__name__)
 
 
 def check_output_dir(path: str | os.PathLike) -> Path:
@@ -40,11 +43,15 @@ def atomic_output_dir(path: str | os.PathLike) -> Iterator[Path]:
     """Yields a temporary sibling of ``path`` to write into; moves it to ``path`` on success.
 
     On an exception the temporary directory is removed and ``path`` is left as it was, so a
-    failed or killed job never leaves half-written output under the final name. An existing
-    ``path`` is replaced only once the new contents are complete.
+    failed or killed job never leaves half-written output under the final name; what a killed
+    run left beside it is removed by the next run. An existing ``path`` is replaced only once
+    the new contents are complete.
     """
     final = check_output_dir(path)
     final.parent.mkdir(parents=True, exist_ok=True)
+    for stale in final.parent.glob(f".{final.name}.tmp-*"):
+        log.warning("removing %s, left by an earlier run that did not finish", stale)
+        shutil.rmtree(stale, ignore_errors=True)
     tmp = final.with_name(f".{final.name}.tmp-{uuid.uuid4().hex[:8]}")
     try:
         tmp.mkdir()

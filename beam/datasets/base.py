@@ -1,6 +1,7 @@
 """What a data set module provides to the shared converter (``kubeslim.beam.convert``)."""
 
 import abc
+import os
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,8 +12,8 @@ import numpy as np
 from kubeslim.errors import KubeslimError
 
 RecordRef = Hashable
-"""A small, picklable handle on one source image (an index, a path, an archive member);
-``str(ref)`` names the image in error messages and the job summary."""
+"""A small, picklable handle on one source image within its split (an index, a path, an
+archive member); ``str(ref)`` names the image in error messages and the job summary."""
 
 
 @dataclass(frozen=True)
@@ -59,11 +60,15 @@ class ImageDataset(abc.ABC):
 
     @abc.abstractmethod
     def split_records(self, seed: int) -> dict[str, Sequence[RecordRef]]:
-        """The records of each split, as handles for ``read``; deterministic for a seed."""
+        """The records of each split, as handles for ``read``; deterministic for a seed.
+
+        A numpy array of ints is the compact choice for indexed records: shards then carry
+        index arrays, not millions of Python objects.
+        """
 
     @abc.abstractmethod
-    def read(self, refs: Sequence[RecordRef]) -> Iterator[SourceImage]:
-        """Reads the images behind ``refs``, in order."""
+    def read(self, split: str, refs: Sequence[RecordRef]) -> Iterator[SourceImage]:
+        """Reads the images behind ``refs`` of ``split``, in order."""
 
 
 def check_class_folders(files_per_class: Mapping[str, int], where: str) -> None:
@@ -89,25 +94,72 @@ def split_off(refs: Sequence[RecordRef], count: int, seed: int) -> tuple[list, l
     return shuffled[count:], shuffled[:count]
 
 
-class ArrayDataset(ImageDataset):
-    """A data set whose splits are uint8 image arrays with label arrays.
+_BLOCK_BYTES = 4 << 20
 
-    Records are ``(split, index)`` pairs; ``read`` opens each split's arrays once per call
-    (memory-mapped where the subclass keeps them in files), so a worker holds only the
-    images it encodes.
+
+class RecordFile:
+    """Fixed-size uint8 records in a file, indexed like a numpy array.
+
+    Not a memory map: shuffled access to a map pages in the whole file in every worker, so
+    memory would grow with the data set. Indexing with an array of indices (a shard's worth)
+    reads the records in file order through a few large reads and returns them in the order
+    asked, holding only those records.
     """
 
-    @abc.abstractmethod
-    def open_split(self, split: str) -> tuple[np.ndarray, np.ndarray]:
-        """(images uint8 [n, h, w, c], labels int [n]) of ``split``."""
+    def __init__(self, path: str | Path, offset: int, shape: tuple[int, ...]):
+        self._path, self._offset = str(path), offset
+        self._record_shape = shape[1:]
+        self._record_size = int(np.prod(shape[1:]))
+        self._count = shape[0]
 
-    def read(self, refs: Sequence[tuple[str, int]]) -> Iterator[SourceImage]:
-        opened: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for split, index in refs:
-            if split not in opened:
-                opened[split] = self.open_split(split)
-            images, labels = opened[split]
-            yield SourceImage(label=int(labels[index]), pixels=np.array(images[index]))
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index: int | np.ndarray) -> np.ndarray:
+        """One record [*shape], or records [k, *shape] for an array of k indices."""
+        indices = np.atleast_1d(np.asarray(index, dtype=np.int64))
+        if indices.size and (indices.min() < 0 or indices.max() >= self._count):
+            raise IndexError(f"{self._path}: index out of range [0, {self._count})")
+        order = np.argsort(indices, kind="stable")
+        wanted = indices[order]
+        out = np.empty((len(indices), *self._record_shape), np.uint8)
+        per_block = max(1, _BLOCK_BYTES // self._record_size)
+        start = 0
+        with open(self._path, "rb") as f:
+            while start < len(wanted):
+                first = int(wanted[start])
+                end = min(first + per_block, self._count)
+                stop = int(np.searchsorted(wanted, end))
+                data = os.pread(
+                    f.fileno(),
+                    (end - first) * self._record_size,
+                    self._offset + first * self._record_size,
+                )
+                block = np.frombuffer(data, np.uint8).reshape(-1, *self._record_shape)
+                out[order[start:stop]] = block[wanted[start:stop] - first]
+                start = stop
+        return out if np.ndim(index) else out[0]
+
+
+class ArrayDataset(ImageDataset):
+    """A data set whose splits are uint8 images with int labels; records are indices."""
+
+    @abc.abstractmethod
+    def open_split(self, split: str) -> tuple[Sequence[np.ndarray], np.ndarray]:
+        """(images, each uint8 [h, w, c]; labels int [n]) of ``split``."""
+
+    def split_records(self, seed: int) -> dict[str, Sequence[int]]:
+        return {split: np.arange(len(self.open_split(split)[1])) for split in self.splits()}
+
+    @abc.abstractmethod
+    def splits(self) -> list[str]:
+        """The split names (after ``prepare``)."""
+
+    def read(self, split: str, refs: Sequence[int]) -> Iterator[SourceImage]:
+        images, labels = self.open_split(split)
+        indices = np.asarray(refs, dtype=np.int64)
+        for pixels, label in zip(images[indices], labels[indices], strict=True):
+            yield SourceImage(label=int(label), pixels=pixels)
 
 
 class LabeledRef(NamedTuple):
@@ -164,7 +216,7 @@ class ClassFolderDataset(ImageDataset):
         train, held_out = split_off(refs, count, seed)
         return {"train": train, self.held_out_split: held_out}
 
-    def read(self, refs: Sequence[LabeledRef]) -> Iterator[SourceImage]:
+    def read(self, split: str, refs: Sequence[LabeledRef]) -> Iterator[SourceImage]:
         for ref, data in zip(refs, self.read_files([r.handle for r in refs]), strict=True):
             yield SourceImage(label=ref.label, encoded=data)
 

@@ -11,14 +11,13 @@ cache and memory-mapped by the workers.
 import codecs
 import io
 import pickle
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from kubeslim.beam import archives
-from kubeslim.beam.datasets.base import ArrayDataset
+from kubeslim.beam.datasets.base import ArrayDataset, RecordFile
 from kubeslim.beam.download import RemoteFile, fetch
 from kubeslim.errors import KubeslimError
 
@@ -79,7 +78,7 @@ class Cifar10(ArrayDataset):
 
     def prepare(self, cache_dir: Path, source: str | None) -> None:
         gz = fetch(self._file, cache_dir, source)
-        tar = archives.gunzip(gz, gz.with_suffix(""))
+        tar = archives.gunzip(gz, cache_dir / gz.with_suffix("").name)
         members = {m.name: m for m in archives.index_tar(tar)}
         missing = [n for n in [_META, *sum(_BATCHES.values(), [])] if n not in members]
         if missing:
@@ -128,12 +127,10 @@ class Cifar10(ArrayDataset):
     def class_names(self) -> list[str]:
         return self._class_names
 
-    def split_records(self, seed: int) -> dict[str, Sequence[tuple[str, int]]]:
-        return {
-            split: [(split, i) for i in range(len(self.open_split(split)[1]))]
-            for split in self._arrays
-        }
+    def splits(self) -> list[str]:
+        return list(self._arrays)
 
-    def open_split(self, split: str) -> tuple[np.ndarray, np.ndarray]:
+    def open_split(self, split: str) -> tuple[RecordFile, np.ndarray]:
         images, labels = self._arrays[split]
-        return np.load(images, mmap_mode="r"), np.load(labels, mmap_mode="r")
+        mapped = np.load(images, mmap_mode="r")  # only to read the .npy header
+        return RecordFile(images, mapped.offset, mapped.shape), np.load(labels)

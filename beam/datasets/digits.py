@@ -56,12 +56,13 @@ class Digits(ArrayDataset):
     def class_names(self) -> list[str]:
         return [str(d) for d in range(10)]
 
-    def split_records(self, seed: int) -> dict[str, Sequence[tuple[str, int]]]:
+    def splits(self) -> list[str]:
+        return ["train", "test"]
+
+    def split_records(self, seed: int) -> dict[str, Sequence[int]]:
         train, test = stratified_split(_load()[1], self._test_fraction, seed)
-        return {
-            "train": [("digits", int(i)) for i in train],
-            "test": [("digits", int(i)) for i in test],
-        }
+        return {"train": train, "test": test}
 
     def open_split(self, split: str) -> tuple[np.ndarray, np.ndarray]:
+        """All 1,797 digits: the records of both splits index into them."""
         return _load()

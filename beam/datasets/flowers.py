@@ -33,7 +33,7 @@ class Flowers(ClassFolderDataset):
 
     def prepare(self, cache_dir: Path, source: str | None) -> None:
         gz = fetch(self._file, cache_dir, source)
-        self._tar = str(archives.gunzip(gz, gz.with_suffix(".tar")))
+        self._tar = str(archives.gunzip(gz, cache_dir / gz.with_suffix(".tar").name))
         self._classes: dict[str, list[Hashable]] = {}
         for member in archives.index_tar(self._tar, include_dirs=True):
             parts = posixpath.normpath(member.name).split("/")

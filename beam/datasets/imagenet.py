@@ -132,7 +132,7 @@ class ImageNet(ImageDataset):
     def split_records(self, seed: int) -> dict[str, Sequence[LabeledRef]]:
         return self._records
 
-    def read(self, refs: Sequence[LabeledRef]) -> Iterator[SourceImage]:
+    def read(self, split: str, refs: Sequence[LabeledRef]) -> Iterator[SourceImage]:
         by_archive: dict[str, list[int]] = {}
         for i, ref in enumerate(refs):
             by_archive.setdefault(ref.handle.archive, []).append(i)

@@ -4,13 +4,12 @@ train 60,000 and test 10,000 28x28 grey images of the digits 0-9, stored as PNG.
 files are decompressed once into the cache and memory-mapped by the workers.
 """
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from kubeslim.beam import archives
-from kubeslim.beam.datasets.base import ArrayDataset
+from kubeslim.beam.datasets.base import ArrayDataset, RecordFile
 from kubeslim.beam.download import RemoteFile, fetch
 from kubeslim.errors import KubeslimError
 
@@ -45,8 +44,8 @@ _IMAGES_MAGIC = 2051
 _LABELS_MAGIC = 2049
 
 
-def read_idx(path: str | Path, magic: int) -> np.ndarray:
-    """Memory-maps an uncompressed idx file of unsigned bytes, checking its header and size.
+def read_idx(path: str | Path, magic: int) -> RecordFile:
+    """Opens an uncompressed idx file of unsigned bytes, checking its header and size.
 
     Raises:
       KubeslimError: wrong magic number or a file shorter or longer than its header says.
@@ -64,7 +63,20 @@ def read_idx(path: str | Path, magic: int) -> np.ndarray:
         raise KubeslimError(
             f"{path}: {path.stat().st_size} bytes, but its header describes {expected}"
         )
-    return np.memmap(path, dtype=np.uint8, mode="r", offset=offset, shape=shape)
+    return RecordFile(path, offset, shape)
+
+
+class _WithChannel:
+    """Images of an idx file as [28, 28, 1]."""
+
+    def __init__(self, images: RecordFile):
+        self._images = images
+
+    def __len__(self) -> int:
+        return len(self._images)
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        return self._images[index][..., np.newaxis]
 
 
 class Mnist(ArrayDataset):
@@ -82,26 +94,25 @@ class Mnist(ArrayDataset):
             unpacked = []
             for remote in (images, labels):
                 gz = fetch(remote, cache_dir, source)
-                unpacked.append(str(archives.gunzip(gz, gz.with_suffix(""))))
+                unpacked.append(str(archives.gunzip(gz, cache_dir / gz.with_suffix("").name)))
             self._paths[split] = tuple(unpacked)
-            images_array, labels_array = self.open_split(split)
-            if len(images_array) != len(labels_array):
-                raise KubeslimError(
-                    f"{unpacked[0]} has {len(images_array)} images but {unpacked[1]} has "
-                    f"{len(labels_array)} labels"
-                )
+            _, labels_array = self.open_split(split)
             if labels_array.max(initial=0) > 9:
                 raise KubeslimError(f"{unpacked[1]}: label {labels_array.max()} is not a digit")
 
     def class_names(self) -> list[str]:
         return [str(d) for d in range(10)]
 
-    def split_records(self, seed: int) -> dict[str, Sequence[tuple[str, int]]]:
-        return {
-            split: [(split, i) for i in range(len(self.open_split(split)[1]))]
-            for split in self._paths
-        }
+    def splits(self) -> list[str]:
+        return list(self._paths)
 
-    def open_split(self, split: str) -> tuple[np.ndarray, np.ndarray]:
+    def open_split(self, split: str) -> tuple[RecordFile, np.ndarray]:
         images, labels = self._paths[split]
-        return read_idx(images, _IMAGES_MAGIC)[..., np.newaxis], read_idx(labels, _LABELS_MAGIC)
+        label_file = read_idx(labels, _LABELS_MAGIC)
+        image_file = read_idx(images, _IMAGES_MAGIC)
+        labels_array = np.fromfile(labels, np.uint8, offset=8)
+        if len(image_file) != len(label_file):
+            raise KubeslimError(
+                f"{images} has {len(image_file)} images but {labels} has {len(label_file)} labels"
+            )
+        return _WithChannel(image_file), labels_array

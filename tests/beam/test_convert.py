@@ -97,7 +97,7 @@ class _BadRecordDataset(ImageDataset):
     def split_records(self, seed: int) -> dict[str, Sequence[int]]:
         return {"train": list(range(21))}
 
-    def read(self, refs: Sequence[int]) -> Iterator[SourceImage]:
+    def read(self, split: str, refs: Sequence[int]) -> Iterator[SourceImage]:
         for i in refs:
             dtype = np.float32 if i == 20 else np.uint8
             yield SourceImage(label=i % 2, pixels=np.zeros((4, 4, 1), dtype))
@@ -108,7 +108,7 @@ def test_bad_record_fails_with_its_name_and_leaves_output_untouched(tmp_path, mo
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("previous good output")
-    with pytest.raises(KubeslimError, match="record 20: expected uint8"):
+    with pytest.raises(KubeslimError, match="train record 20: expected uint8"):
         convert.convert_dataset("bad_record", out)
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
     assert [p.name for p in tmp_path.iterdir()] == ["out"]

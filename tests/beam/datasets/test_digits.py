@@ -24,7 +24,7 @@ def test_split_is_stratified_disjoint_and_deterministic():
 def test_read_scales_pixels_invertibly():
     dataset = Digits()
     source = load_digits()
-    images = list(dataset.read([("digits", 0), ("digits", 5)]))
+    images = list(dataset.read("train", [0, 5]))
     for image, i in zip(images, [0, 5], strict=True):
         assert image.pixels.dtype == np.uint8 and image.pixels.shape == (8, 8, 1)
         assert image.label == source.target[i]

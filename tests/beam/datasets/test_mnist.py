@@ -66,3 +66,18 @@ def test_truncated_idx_is_a_clear_error(tmp_path):
             cache_dir=tmp_path / "cache",
             source=str(served),
         )
+
+
+def test_a_local_mirror_is_read_not_written(tmp_path):
+    served = tmp_path / "mirror"
+    served.mkdir()
+    make_mnist(served, n_train=4, n_test=2)
+    before = sorted(p.name for p in served.iterdir())
+    convert_dataset(
+        Mnist(files=mnist_files(served)),
+        tmp_path / "out",
+        cache_dir=tmp_path / "cache",
+        source=str(served),
+        num_shards={"test": 1},
+    )
+    assert sorted(p.name for p in served.iterdir()) == before
