@@ -78,6 +78,6 @@ def test_a_local_mirror_is_read_not_written(tmp_path):
         tmp_path / "out",
         cache_dir=tmp_path / "cache",
         source=str(served),
-        num_shards={"test": 1},
+        num_shards={"train": 2, "test": 1},
     )
     assert sorted(p.name for p in served.iterdir()) == before
