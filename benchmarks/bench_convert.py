@@ -107,7 +107,9 @@ def run_variant(variant: str, data_dir: Path, cache_dir: Path, out_dir: Path, n:
         out_dir.mkdir(parents=True)
         examples = 0
         for split in ("train", "test"):
-            images, labels = dataset.open_split(split)
+            # TF-Slim's converter read the whole idx file into one array, then looped.
+            image_file, labels = dataset.open_split(split)
+            images = image_file[np.arange(len(labels))]
             path = str(out_dir / f"mnist_{split}.tfrecord")
             with tf.io.TFRecordWriter(path) as writer:
                 for image, label in zip(images, labels, strict=True):

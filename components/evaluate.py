@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from kubeslim import dataset_spec
 from kubeslim.components import input_pipeline
 from kubeslim.components.model_dir import load_model
 from kubeslim.fileio import atomic_output_dir
@@ -76,11 +77,12 @@ def evaluate(
     model_dir: str | Path,
     output_dir: str | Path,
     *,
-    split: str = "test",
+    split: str | None = None,
     checkpoint_path: str | None = None,
     batch_size: int = 256,
 ) -> dict[str, Any]:
-    """Evaluates a checkpoint of ``model_dir`` on ``split`` of ``dataset_dir``.
+    """Evaluates a checkpoint of ``model_dir`` on ``split`` of ``dataset_dir`` (by default the
+    held-out split: ``test``, else ``validation``).
 
     Writes ``metrics.json`` and ``confusion_matrix.png`` to ``output_dir``.
 
@@ -88,6 +90,7 @@ def evaluate(
       The metrics written.
     """
     model, config, checkpoint_path = load_model(model_dir, checkpoint_path)
+    split = split or dataset_spec.held_out_split(dataset_spec.read_descriptor(dataset_dir))
     ds = input_pipeline.make_dataset(
         dataset_dir,
         split,

@@ -86,12 +86,16 @@ def load_frozen_graph(frozen_dir: str | Path) -> Callable[[np.ndarray], dict[str
 
 
 def max_abs_difference(
-    frozen_dir: str | Path, export_dir: str | Path, dataset_dir: str | Path, split: str = "test"
+    frozen_dir: str | Path,
+    export_dir: str | Path,
+    dataset_dir: str | Path,
+    split: str | None = None,
 ) -> float:
     """Largest difference between the frozen graph's and the SavedModel's probabilities.
 
-    The SavedModel is fed the split's encoded image bytes through ``serving_default``; the
-    frozen graph is fed the same images decoded and preprocessed as in evaluation.
+    The SavedModel is fed the split's encoded image bytes (by default the held-out split)
+    through ``serving_default``; the frozen graph is fed the same images decoded and
+    preprocessed as in evaluation.
     """
     from kubeslim import dataset_spec
     from kubeslim.components import input_pipeline
@@ -101,7 +105,9 @@ def max_abs_difference(
     config = ModelConfig.load(export_dir)
     serving = tf.saved_model.load(str(export_dir)).signatures[SERVING_SIGNATURE]
     frozen = load_frozen_graph(frozen_dir)
-    files = dataset_spec.split_files(dataset_dir, dataset_spec.read_descriptor(dataset_dir), split)
+    descriptor = dataset_spec.read_descriptor(dataset_dir)
+    split = split or dataset_spec.held_out_split(descriptor)
+    files = dataset_spec.split_files(dataset_dir, descriptor, split)
     worst = 0.0
     for encoded, _ in tf.data.TFRecordDataset(files).map(input_pipeline.parse_example).batch(256):
         images = tf.map_fn(

@@ -14,11 +14,12 @@ DEFAULT_IMAGE = "ghcr.io/kubeslim/kubeslim:latest"
 
 
 @dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
-def convert_dataset(dataset_name: str, seed: int, dataset: Output[Dataset]):
-    """Converts a registered data set to sharded TFRecords (a Beam job)."""
+def convert_dataset(dataset_name: str, source: str, seed: int, dataset: Output[Dataset]):
+    """Converts a registered data set to sharded TFRecords (a Beam job); ``source`` is a
+    mirror of its raw files, or the ROOT of an image_folder ("" for the canonical address)."""
     from kubeslim.beam.convert import convert_dataset as convert
 
-    descriptor = convert(dataset_name, dataset.path, seed=seed)
+    descriptor = convert(dataset_name, dataset.path, source=source or None, seed=seed)
     dataset.metadata["name"] = descriptor["name"]
     dataset.metadata["num_classes"] = descriptor["num_classes"]
     for split, entry in descriptor["splits"].items():
@@ -67,7 +68,7 @@ def evaluate_model(
     confusion_matrix: Output[ClassificationMetrics],
     evaluation: Output[Artifact],
 ):
-    """Evaluates the latest checkpoint on the test split; scalars for the Kubeflow UI."""
+    """Evaluates the latest checkpoint on the held-out split; scalars for the Kubeflow UI."""
     from kubeslim.components.evaluate import evaluate
 
     result = evaluate(dataset.path, model.path, evaluation.path)
@@ -94,7 +95,7 @@ def freeze_model(
     max_difference: float,
     frozen_model: Output[Model],
 ):
-    """Freezes the SavedModel and fails unless it matches the SavedModel on the test split."""
+    """Freezes the SavedModel and fails unless it matches the SavedModel on the held-out split."""
     from kubeslim.components.freeze import freeze_saved_model, max_abs_difference
     from kubeslim.errors import KubeslimError
 

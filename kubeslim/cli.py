@@ -89,7 +89,7 @@ def _eval(args: argparse.Namespace, _: list[str]) -> None:
     )
     print(
         f"top-1 accuracy {m['top1_accuracy']:.4f}, top-5 accuracy {m['top5_accuracy']:.4f}, "
-        f"loss {m['loss']:.4f} on {m['num_examples']} {args.split} examples; "
+        f"loss {m['loss']:.4f} on {m['num_examples']} {m['split']} examples; "
         f"written to {args.output_dir}"
     )
 
@@ -112,7 +112,7 @@ def _freeze(args: argparse.Namespace, _: list[str]) -> None:
         print(f"output {name}: {tensor}")
     if args.check_dataset_dir:
         diff = max_abs_difference(args.output_dir, args.export_dir, args.check_dataset_dir)
-        print(f"max |frozen - SavedModel| on the test split: {diff:.3g}")
+        print(f"max |frozen - SavedModel| on the held-out split: {diff:.3g}")
 
 
 def _compile_pipeline(args: argparse.Namespace, _: list[str]) -> None:
@@ -131,7 +131,7 @@ def _run_local(args: argparse.Namespace, _: list[str]) -> None:
     print(
         f"\nTest top-1 accuracy: {m['top1_accuracy']:.4f} "
         f"(top-5 {m['top5_accuracy']:.4f}, loss {m['loss']:.4f}) "
-        f"on {m['num_examples']} {args.dataset_name} test images"
+        f"on {m['num_examples']} {args.dataset_name} {m['split']} images"
     )
     print(f"Outputs of run {run.run_dir}:")
     width = max(len(name) for name in run.outputs)
@@ -221,7 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset_dir", required=True, help="output of `kubeslim convert`")
     p.add_argument("--model_dir", required=True, help="output of `kubeslim train`")
     p.add_argument("--output_dir", required=True, help="metrics.json and plots go here")
-    p.add_argument("--split", default="test", help="split to evaluate (default test)")
+    p.add_argument(
+        "--split", help="split to evaluate (default: test, or validation where there is no test)"
+    )
     p.add_argument("--checkpoint_path", help="checkpoint prefix (default: the latest)")
 
     p = command("export", _export, "Export a SavedModel taking encoded image bytes.")
@@ -234,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output_dir", required=True, help="directory to write frozen_graph.pb to")
     p.add_argument(
         "--check_dataset_dir",
-        help="also compare the frozen graph with the SavedModel on this data set's test split",
+        help="also compare the frozen graph with the SavedModel on this data set's held-out split",
     )
 
     p = command(

@@ -59,6 +59,18 @@ def read_descriptor(dataset_dir: str | Path) -> dict[str, Any]:
     return descriptor
 
 
+def held_out_split(descriptor: dict[str, Any]) -> str:
+    """The split to evaluate on: ``test`` where there is one, else ``validation``.
+
+    Raises:
+      KubeslimError: the data set has neither.
+    """
+    for split in ("test", "validation"):
+        if split in descriptor["splits"]:
+            return split
+    raise KubeslimError(f"data set {descriptor['name']!r} has no test or validation split")
+
+
 def split_files(dataset_dir: str | Path, descriptor: dict[str, Any], split: str) -> list[str]:
     """The shard paths of ``split``, checked to exist.
 

@@ -18,6 +18,7 @@ def create_pipeline(image: str = kfp_components.DEFAULT_IMAGE) -> BaseComponent:
     )
     def image_classifier_pipeline(
         dataset_name: str = "digits",
+        dataset_source: str = "",
         model_name: str = "lenet",
         image_size: int = 0,
         batch_size: int = 32,
@@ -32,6 +33,8 @@ def create_pipeline(image: str = kfp_components.DEFAULT_IMAGE) -> BaseComponent:
 
         Args:
           dataset_name: a data set registered in ``kubeslim.beam.datasets.dataset_factory``.
+          dataset_source: a mirror of the data set's raw files (directory, http(s)://, gs://,
+            s3://), or the ROOT of an image_folder; "" for the canonical address.
           model_name: a network registered in ``kubeslim.components.nets.nets_factory``.
           image_size: network input size; 0 for the network's default.
           batch_size: training batch size.
@@ -42,9 +45,11 @@ def create_pipeline(image: str = kfp_components.DEFAULT_IMAGE) -> BaseComponent:
             default for ImageNet nets is 4e-5).
           seed: split, shuffle and initialization seed.
           freeze_max_difference: the largest allowed difference between the frozen graph's
-            and the SavedModel's probabilities on the test split.
+            and the SavedModel's probabilities on the held-out split.
         """
-        convert_task = kfp_components.convert_dataset(dataset_name=dataset_name, seed=seed)
+        convert_task = kfp_components.convert_dataset(
+            dataset_name=dataset_name, source=dataset_source, seed=seed
+        )
         dataset = convert_task.outputs["dataset"]
         train_task = kfp_components.train_model(
             dataset=dataset,

@@ -43,7 +43,7 @@ def test_steps_chain_from_the_command_line(tmp_path, capsys):
     assert main([*freeze, "--check_dataset_dir", str(data)]) == 0
     out = capsys.readouterr().out
     assert "input  images: images:0 shape [None, 28, 28, 1]" in out
-    diff = float(out.rsplit("SavedModel| on the test split: ", 1)[1])
+    diff = float(out.rsplit("SavedModel| on the held-out split: ", 1)[1])
     assert diff <= 1e-5
 
 

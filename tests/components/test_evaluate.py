@@ -36,3 +36,14 @@ def test_evaluate_writes_metrics_and_confusion_plot(digits_dir, model_dir, tmp_p
     assert metrics["top5_accuracy"] >= metrics["top1_accuracy"]
     with Image.open(out / "confusion_matrix.png") as plot:
         assert plot.width > 300 and plot.height > 300
+
+
+def test_the_held_out_split_is_test_else_validation():
+    from kubeslim import dataset_spec
+    from kubeslim.errors import KubeslimError
+
+    assert dataset_spec.held_out_split({"name": "d", "splits": {"train": {}, "test": {}}}) == "test"
+    validation = {"name": "f", "splits": {"train": {}, "validation": {}}}
+    assert dataset_spec.held_out_split(validation) == "validation"
+    with pytest.raises(KubeslimError, match="'t' has no test or validation split"):
+        dataset_spec.held_out_split({"name": "t", "splits": {"train": {}}})

@@ -50,4 +50,5 @@ def test_typed_artifacts_and_parameters(tmp_path):
     assert model.artifact_type.schema_title == "system.Model"
     parameters = spec.root.input_definitions.parameters
     assert parameters["dataset_name"].default_value.string_value == "digits"
+    assert parameters["dataset_source"].default_value.string_value == ""
     assert parameters["num_epochs"].default_value.number_value == 15
