@@ -20,7 +20,6 @@ import keras
 import tensorflow as tf
 
 from kubeslim import dataset_spec
-from kubeslim.components import input_pipeline
 from kubeslim.components.model_dir import ModelConfig, load_model
 from kubeslim.fileio import atomic_output_dir
 
@@ -55,9 +54,7 @@ class ServingModule(tf.Module):
     def _classify_image_bytes(self, image_bytes: tf.Tensor) -> dict[str, tf.Tensor]:
         config = self._config
         images = tf.map_fn(
-            lambda encoded: config.preprocess(
-                input_pipeline.decode_image(encoded, config.channels), is_training=False
-            ),
+            config.preprocess_encoded,
             image_bytes,
             fn_output_signature=tf.TensorSpec(
                 [config.image_size, config.image_size, config.channels], tf.float32

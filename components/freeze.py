@@ -110,13 +110,7 @@ def max_abs_difference(
     files = dataset_spec.split_files(dataset_dir, descriptor, split)
     worst = 0.0
     for encoded, _ in tf.data.TFRecordDataset(files).map(input_pipeline.parse_example).batch(256):
-        images = tf.map_fn(
-            lambda e: config.preprocess(
-                input_pipeline.decode_image(e, config.channels), is_training=False
-            ),
-            encoded,
-            fn_output_signature=tf.float32,
-        )
+        images = tf.map_fn(config.preprocess_encoded, encoded, fn_output_signature=tf.float32)
         expected = serving(image_bytes=encoded)["probabilities"].numpy()
         worst = max(worst, float(np.abs(frozen(images.numpy())["probabilities"] - expected).max()))
     return worst

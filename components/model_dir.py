@@ -13,6 +13,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from kubeslim.components import input_pipeline
 from kubeslim.components.nets import nets_factory
 from kubeslim.components.preprocessing import preprocessing_factory
 from kubeslim.errors import KubeslimError
@@ -49,6 +50,31 @@ class ModelConfig:
         """Applies the configured preprocessing to one uint8 image."""
         fn = preprocessing_factory.get_preprocessing(self.preprocessing_name)
         return fn(image, self.image_size, self.image_size, is_training)
+
+    def preprocess_encoded(self, encoded: tf.Tensor) -> tf.Tensor:
+        """Decodes one PNG or JPEG and preprocesses it for evaluation and serving."""
+        return self.preprocess(
+            input_pipeline.decode_image(encoded, self.channels), is_training=False
+        )
+
+    def make_dataset(
+        self,
+        dataset_dir: str | Path,
+        split: str,
+        *,
+        batch_size: int,
+        is_training: bool,
+        seed: int | None = None,
+    ) -> tf.data.Dataset:
+        """Batches of ``split`` preprocessed for this network (see ``input_pipeline``)."""
+        return input_pipeline.make_dataset(
+            dataset_dir,
+            split,
+            lambda image: self.preprocess(image, is_training),
+            batch_size=batch_size,
+            is_training=is_training,
+            seed=seed,
+        )
 
     def save(self, model_dir: Path) -> None:
         (model_dir / CONFIG_FILE).write_text(json.dumps(dataclasses.asdict(self), indent=2) + "\n")

@@ -16,7 +16,6 @@ import keras
 import tensorflow as tf
 
 from kubeslim import dataset_spec
-from kubeslim.components import input_pipeline
 from kubeslim.components.model_dir import (
     CHECKPOINT_PREFIX,
     LOGS_DIR,
@@ -117,13 +116,8 @@ def train(
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
-    train_ds = input_pipeline.make_dataset(
-        dataset_dir,
-        "train",
-        lambda image: config.preprocess(image, is_training=True),
-        batch_size=batch_size,
-        is_training=True,
-        seed=seed,
+    train_ds = config.make_dataset(
+        dataset_dir, "train", batch_size=batch_size, is_training=True, seed=seed
     )
     num_examples = descriptor["splits"]["train"]["num_examples"]
     steps_per_epoch = math.ceil(num_examples / batch_size)

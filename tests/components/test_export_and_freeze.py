@@ -25,13 +25,7 @@ def test_serving_signature_equals_the_training_eval_path(digits_dir, model_dir, 
     encoded, _ = _test_images(digits_dir)
     served = tf.saved_model.load(str(export_dir)).signatures["serving_default"](image_bytes=encoded)
     model, config, _ = load_model(model_dir)
-    ds = input_pipeline.make_dataset(
-        digits_dir,
-        "test",
-        lambda image: config.preprocess(image, is_training=False),
-        batch_size=64,
-        is_training=False,
-    )
+    ds = config.make_dataset(digits_dir, "test", batch_size=64, is_training=False)
     images, _ = next(iter(ds))
     expected = tf.nn.softmax(model(images, training=False)).numpy()
     np.testing.assert_allclose(served["probabilities"].numpy(), expected, atol=1e-5, rtol=0)

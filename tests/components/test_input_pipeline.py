@@ -1,6 +1,5 @@
 import numpy as np
 
-from kubeslim.components import input_pipeline
 from kubeslim.components.model_dir import ModelConfig
 
 
@@ -10,13 +9,7 @@ def _lenet_config() -> ModelConfig:
 
 def test_eval_batches_cover_the_split_once_in_order(digits_dir):
     config = _lenet_config()
-    ds = input_pipeline.make_dataset(
-        digits_dir,
-        "test",
-        lambda image: config.preprocess(image, is_training=False),
-        batch_size=100,
-        is_training=False,
-    )
+    ds = config.make_dataset(digits_dir, "test", batch_size=100, is_training=False)
     batches = list(ds)
     assert [len(labels) for _, labels in batches] == [100, 100, 100, 59]
     images = np.concatenate([images.numpy() for images, _ in batches])
@@ -28,14 +21,7 @@ def test_eval_batches_cover_the_split_once_in_order(digits_dir):
 
 def test_training_batches_repeat_and_reshuffle(digits_dir):
     config = _lenet_config()
-    ds = input_pipeline.make_dataset(
-        digits_dir,
-        "train",
-        lambda image: config.preprocess(image, is_training=True),
-        batch_size=1438,
-        is_training=True,
-        seed=1,
-    )
+    ds = config.make_dataset(digits_dir, "train", batch_size=1438, is_training=True, seed=1)
     first, second = [labels.numpy() for _, labels in ds.take(2)]
     assert len(first) == len(second) == 1438
     assert np.bincount(first).tolist() == np.bincount(second).tolist()
