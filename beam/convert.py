@@ -111,6 +111,8 @@ def encode_image(image: SourceImage, where: str, channels: int) -> EncodedImage:
             buffer = io.BytesIO()
             out_format = "JPEG" if source_format == "JPEG" else "PNG"
             decoded.convert("RGB").save(buffer, out_format, quality=95)
+    except Image.UnidentifiedImageError:
+        raise SkippedImage("does not decode as an image (not a known image format)") from None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
         raise SkippedImage(f"does not decode as an image ({e})") from None
     return EncodedImage(buffer.getvalue(), out_format.lower(), height, width)

@@ -35,7 +35,8 @@ def classification_metrics(
         "num_examples": int(len(labels)),
         "top1_accuracy": float((predictions == labels).mean()),
         "top5_accuracy": float((top5 == labels[:, None]).any(axis=1).mean()),
-        "loss": float(-log_probs[np.arange(len(labels)), labels].mean()),
+        # Cross-entropy is >= 0; clipping removes float round-off below it.
+        "loss": float(np.maximum(-log_probs[np.arange(len(labels)), labels], 0.0).mean()),
         "per_class_accuracy": {
             name: float(a) for name, a in zip(class_names, per_class, strict=True)
         },

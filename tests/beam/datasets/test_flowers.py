@@ -72,12 +72,13 @@ def test_strict_makes_an_undecodable_image_an_error(tmp_path):
 def test_reruns_are_byte_identical(tmp_path):
     served = tmp_path / "mirror"
     served.mkdir()
-    make_flowers(served, CLASSES)
+    make_flowers(served, CLASSES, extra={"flower_photos/daisy/notes.txt": b"not an image"})
     _convert(served, tmp_path)
     first = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
     _convert(served, tmp_path)
     assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == first
-    assert json.loads(first["dataset.json"])["splits"]["validation"]["num_examples"] == 3
+    splits = json.loads(first["dataset.json"])["splits"]
+    assert sum(s["num_examples"] + len(s["skipped"]) for s in splits.values()) == 13
 
 
 @pytest.mark.parametrize(
