@@ -4,13 +4,21 @@ from collections.abc import Callable
 
 import tensorflow as tf
 
-from kubeslim.components.preprocessing import lenet_preprocessing
+from kubeslim.components.preprocessing import (
+    cifarnet_preprocessing,
+    inception_preprocessing,
+    lenet_preprocessing,
+    vgg_preprocessing,
+)
 from kubeslim.errors import KubeslimError
 
 PreprocessFn = Callable[[tf.Tensor, int, int, bool], tf.Tensor]
 
 PREPROCESSING: dict[str, PreprocessFn] = {
+    "cifarnet": cifarnet_preprocessing.preprocess_image,
+    "inception": inception_preprocessing.preprocess_image,
     "lenet": lenet_preprocessing.preprocess_image,
+    "vgg": vgg_preprocessing.preprocess_image,
 }
 
 

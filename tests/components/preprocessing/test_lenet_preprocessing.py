@@ -17,5 +17,5 @@ def test_lenet_pads_to_size_and_scales_to_unit_range():
 
 
 def test_unknown_preprocessing_is_refused():
-    with pytest.raises(KubeslimError, match="unknown preprocessing 'vgg'"):
-        preprocessing_factory.get_preprocessing("vgg")
+    with pytest.raises(KubeslimError, match="unknown preprocessing 'no_such'"):
+        preprocessing_factory.get_preprocessing("no_such")
