@@ -55,6 +55,25 @@ def _parse_num_shards(values: Sequence[str]) -> dict[str, int]:
     return result
 
 
+def _analyze(args: argparse.Namespace, beam_args: list[str]) -> None:
+    from kubeslim.beam.analyze import analyze_dataset
+
+    stats = analyze_dataset(
+        args.dataset_dir, args.output_dir, split=args.split, beam_args=beam_args
+    )
+    mean = ", ".join(f"{v:.2f}" for v in stats["pixel_mean"])
+    std = ", ".join(f"{v:.2f}" for v in stats["pixel_std"])
+    print(f"{stats['num_examples']} {args.split} examples; pixel mean [{mean}], std [{std}]")
+    height, width = stats["image_height"], stats["image_width"]
+    print(
+        f"image height {height['min']:.0f}-{height['max']:.0f}, "
+        f"width {width['min']:.0f}-{width['max']:.0f}"
+    )
+    counts = stats["label_counts"]
+    print(f"{len(counts)} labels, {min(counts.values())} to {max(counts.values())} examples each")
+    print(f"transform output written to {args.output_dir}")
+
+
 def _train(args: argparse.Namespace, _: list[str]) -> None:
     from kubeslim.components.train import train
 
@@ -202,6 +221,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0, help="split and shuffle seed (default 0)")
 
+    p = command(
+        "analyze",
+        _analyze,
+        "Analyze a converted data set with tensorflow-transform: label vocabulary with counts, "
+        "per-channel pixel mean and std, image sizes.",
+        epilog="Any other --flag is a Beam pipeline option, as for convert.",
+    )
+    p.add_argument("--dataset_dir", required=True, help="output of `kubeslim convert`")
+    p.add_argument("--output_dir", required=True, help="transform output directory to write")
+    p.add_argument("--split", default="train", help="split to analyze (default train)")
+
     p = command("train", _train, "Train a network on a converted data set's train split.")
     p.add_argument("--dataset_dir", required=True, help="output of `kubeslim convert`")
     p.add_argument("--model_dir", required=True, help="checkpoints, logs and config go here")
@@ -285,7 +315,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Runs ``kubeslim``; returns the exit status."""
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    if extra and args.command != "convert":
+    if extra and args.command not in ("convert", "analyze"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     _configure_logging(args.verbose)
     try:

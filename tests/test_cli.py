@@ -7,7 +7,16 @@ import pytest
 
 from kubeslim.cli import build_parser, main
 
-SUBCOMMANDS = ["convert", "train", "eval", "export", "freeze", "compile-pipeline", "run-local"]
+SUBCOMMANDS = [
+    "convert",
+    "analyze",
+    "train",
+    "eval",
+    "export",
+    "freeze",
+    "compile-pipeline",
+    "run-local",
+]
 
 
 def test_every_subcommand_has_help(capsys):
