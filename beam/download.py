@@ -14,6 +14,7 @@ Progress goes to the log every few seconds, which reads well in a terminal and i
 """
 
 import hashlib
+import http.client
 import logging
 import os
 import time
@@ -195,12 +196,12 @@ def _download_http(
                 return  # whole as the server sent it; verification judges the contents
             raise ConnectionError(f"connection closed at byte {received} of {total}")
         except urllib.error.HTTPError as e:
-            if e.code == 416 and remote.size is not None and have >= remote.size:
-                return  # the partial file is already whole
-            if e.code < 500:
+            if e.code == 416:  # a stale partial file at or past the file's end: start over
+                partial.unlink(missing_ok=True)
+            elif e.code < 500:
                 raise KubeslimError(f"cannot download {url}: HTTP {e.code} {e.reason}") from None
             error: Exception = e
-        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as e:
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as e:
             error = e
         attempt += 1
         if attempt > retries:

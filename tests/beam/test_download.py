@@ -88,3 +88,14 @@ def test_resolve_puts_the_file_name_under_the_mirror():
     remote = RemoteFile("https://example.com/a/b/file.tgz")
     assert resolve(remote, None) == "https://example.com/a/b/file.tgz"
     assert resolve(remote, "gs://bucket/mirror/") == "gs://bucket/mirror/file.tgz"
+
+
+def test_a_stale_partial_file_past_the_end_is_discarded(served, tmp_path):
+    root, remote = served
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "data.bin.partial").write_bytes(b"x" * (remote.size + 10))
+    with http_server(root) as (url, log):
+        path = fetch(remote, cache, url, backoff_seconds=0.01)
+    assert path.read_bytes() == (root / "data.bin").read_bytes()
+    assert log.requests[0][1] == f"bytes={remote.size + 10}-" and log.requests[1][1] is None
