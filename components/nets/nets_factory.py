@@ -8,10 +8,11 @@ from collections.abc import Callable
 
 import keras
 
-from kubeslim.components.nets import lenet
+from kubeslim.components.nets import cifarnet, lenet
 from kubeslim.errors import KubeslimError
 
 NETS: dict[str, Callable[..., keras.Model]] = {
+    "cifarnet": cifarnet.cifarnet,
     "lenet": lenet.lenet,
 }
 
