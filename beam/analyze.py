@@ -57,7 +57,7 @@ def make_preprocessing_fn(class_names: Sequence[str], channels: int) -> Callable
         std = tf.sqrt(tf.maximum(variance, 0.0))
         names = tf.gather(tf.constant(list(class_names)), label)
         tft.vocabulary(names, vocab_filename=LABELS_VOCABULARY, store_frequency=True)
-        batch = tf.shape(label)[0]
+        batch = tf.shape(encoded)[0]  # not the label's: serving feeds image bytes alone
 
         def per_example(value: tf.Tensor) -> tf.Tensor:
             return tf.tile(tf.reshape(tf.cast(value, tf.float32), [1, -1]), [batch, 1])

@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+import tensorflow as tf
 import tensorflow_transform as tft
 from PIL import Image
 
@@ -40,6 +41,9 @@ def test_digits_statistics_and_vocabulary(digits_dir, tmp_path):
     assert json.loads((tmp_path / "transform" / "statistics.json").read_text()) == stats
     output = tft.TFTransformOutput(str(tmp_path / "transform"))
     assert set(output.transformed_feature_spec()) >= {"label", "pixel_mean", "pixel_std"}
+    # Serving has image bytes and no label: the statistics must come from the bytes alone.
+    served = output.transform_features_layer()({"image/encoded": tf.constant([b"", b""])})
+    np.testing.assert_allclose(served["pixel_mean"].numpy(), [stats["pixel_mean"]] * 2)
 
 
 def test_rgb_images_of_different_sizes(tmp_path):
