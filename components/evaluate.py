@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from kubeslim import dataset_spec
-from kubeslim.components.model_dir import load_model
+from kubeslim.components.model_dir import load_model, load_transform
 from kubeslim.fileio import atomic_output_dir
 
 METRICS_FILE = "metrics.json"
@@ -91,7 +91,13 @@ def evaluate(
     """
     model, config, checkpoint_path = load_model(model_dir, checkpoint_path)
     split = split or dataset_spec.held_out_split(dataset_spec.read_descriptor(dataset_dir))
-    ds = config.make_dataset(dataset_dir, split, batch_size=batch_size, is_training=False)
+    ds = config.make_dataset(
+        dataset_dir,
+        split,
+        batch_size=batch_size,
+        is_training=False,
+        transform=load_transform(model_dir, config),
+    )
     predict = tf.function(lambda images: model(images, training=False))
     logits, labels = [], []
     for images, batch_labels in ds:

@@ -10,7 +10,8 @@ Signatures:
 - ``classify_images``: ``images`` (float32 [batch, size, size, channels], already
   preprocessed) -> ``probabilities`` and ``logits``; this is the graph ``freeze`` folds.
 
-The export directory also holds ``model_config.json`` and ``labels.txt``.
+The export directory also holds ``model_config.json``, ``labels.txt`` and, for a model trained
+with a transform, a copy of it in ``transform/`` (the SavedModel embeds it as well).
 """
 
 import logging
@@ -20,7 +21,13 @@ import keras
 import tensorflow as tf
 
 from kubeslim import dataset_spec
-from kubeslim.components.model_dir import ModelConfig, load_model
+from kubeslim.components.model_dir import (
+    TRANSFORM_DIR,
+    ModelConfig,
+    copy_transform,
+    load_model,
+    load_transform,
+)
 from kubeslim.fileio import atomic_output_dir
 
 SERVING_SIGNATURE = "serving_default"
@@ -32,9 +39,12 @@ log = logging.getLogger(__name__)
 class ServingModule(tf.Module):
     """A trained network with its decoding, preprocessing and class names."""
 
-    def __init__(self, model: keras.Model, config: ModelConfig):
+    def __init__(
+        self, model: keras.Model, config: ModelConfig, transform: keras.layers.Layer | None
+    ):
         super().__init__()
         self.model = model
+        self.transform = transform  # tracked: the TFT graph and its assets are saved with it
         self._config = config
         self._class_names = tf.constant(list(config.class_names))
         size, channels = config.image_size, config.channels
@@ -54,7 +64,7 @@ class ServingModule(tf.Module):
     def _classify_image_bytes(self, image_bytes: tf.Tensor) -> dict[str, tf.Tensor]:
         config = self._config
         images = tf.map_fn(
-            config.preprocess_encoded,
+            lambda encoded: config.preprocess_encoded(encoded, False, self.transform),
             image_bytes,
             fn_output_signature=tf.TensorSpec(
                 [config.image_size, config.image_size, config.channels], tf.float32
@@ -78,7 +88,7 @@ def export_saved_model(
       The export directory.
     """
     model, config, checkpoint_path = load_model(model_dir, checkpoint_path)
-    module = ServingModule(model, config)
+    module = ServingModule(model, config, load_transform(model_dir, config))
     with atomic_output_dir(export_dir) as tmp:
         tf.saved_model.save(
             module,
@@ -90,5 +100,7 @@ def export_saved_model(
         )
         config.save(tmp)
         dataset_spec.write_labels(tmp / dataset_spec.LABELS_FILE, list(config.class_names))
+        if config.uses_transform:
+            copy_transform(Path(model_dir) / TRANSFORM_DIR, tmp)
     log.info("exported %s to %s", checkpoint_path, export_dir)
     return Path(export_dir)

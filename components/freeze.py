@@ -100,9 +100,10 @@ def max_abs_difference(
     from kubeslim import dataset_spec
     from kubeslim.components import input_pipeline
     from kubeslim.components.export import SERVING_SIGNATURE
-    from kubeslim.components.model_dir import ModelConfig
+    from kubeslim.components.model_dir import ModelConfig, load_transform
 
     config = ModelConfig.load(export_dir)
+    transform = load_transform(export_dir, config)
     serving = tf.saved_model.load(str(export_dir)).signatures[SERVING_SIGNATURE]
     frozen = load_frozen_graph(frozen_dir)
     descriptor = dataset_spec.read_descriptor(dataset_dir)
@@ -110,7 +111,11 @@ def max_abs_difference(
     files = dataset_spec.split_files(dataset_dir, descriptor, split)
     worst = 0.0
     for encoded, _ in tf.data.TFRecordDataset(files).map(input_pipeline.parse_example).batch(256):
-        images = tf.map_fn(config.preprocess_encoded, encoded, fn_output_signature=tf.float32)
+        images = tf.map_fn(
+            lambda e: config.preprocess_encoded(e, False, transform),
+            encoded,
+            fn_output_signature=tf.float32,
+        )
         expected = serving(image_bytes=encoded)["probabilities"].numpy()
         worst = max(worst, float(np.abs(frozen(images.numpy())["probabilities"] - expected).max()))
     return worst

@@ -31,7 +31,7 @@ def decode_image(encoded: tf.Tensor, channels: int) -> tf.Tensor:
 def make_dataset(
     dataset_dir: str | Path,
     split: str,
-    preprocess: Callable[[tf.Tensor], tf.Tensor],
+    preprocess_encoded: Callable[[tf.Tensor], tf.Tensor],
     *,
     batch_size: int,
     is_training: bool,
@@ -44,7 +44,8 @@ def make_dataset(
     Args:
       dataset_dir: a directory written by ``kubeslim convert``.
       split: the split to read, e.g. ``"train"``.
-      preprocess: maps one uint8 image to the network's float input.
+      preprocess_encoded: maps one encoded image (PNG or JPEG bytes) to the network's
+        float input.
       batch_size: examples per batch; the last batch may be smaller.
       is_training: shuffle shards and examples, and repeat forever (reshuffled every pass).
       seed: shuffle seed.
@@ -54,7 +55,6 @@ def make_dataset(
     """
     descriptor = dataset_spec.read_descriptor(dataset_dir)
     files = dataset_spec.split_files(dataset_dir, descriptor, split)
-    channels = descriptor["image_shape"][-1]
     autotune = tf.data.AUTOTUNE
     ds = tf.data.Dataset.from_tensor_slices(files)
     if is_training:
@@ -68,15 +68,15 @@ def make_dataset(
     if is_training:
         ds = ds.shuffle(_SHUFFLE_BUFFER, seed=seed).repeat()
     ds = ds.map(
-        lambda serialized: _decode_and_preprocess(serialized, channels, preprocess),
+        lambda serialized: _parse_and_preprocess(serialized, preprocess_encoded),
         num_parallel_calls=autotune,
         deterministic=True,
     )
     return ds.batch(batch_size).prefetch(autotune)
 
 
-def _decode_and_preprocess(
-    serialized: tf.Tensor, channels: int, preprocess: Callable[[tf.Tensor], tf.Tensor]
+def _parse_and_preprocess(
+    serialized: tf.Tensor, preprocess_encoded: Callable[[tf.Tensor], tf.Tensor]
 ) -> tuple[tf.Tensor, tf.Tensor]:
     encoded, label = parse_example(serialized)
-    return preprocess(decode_image(encoded, channels)), label
+    return preprocess_encoded(encoded), label

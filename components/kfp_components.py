@@ -27,8 +27,20 @@ def convert_dataset(dataset_name: str, source: str, seed: int, dataset: Output[D
 
 
 @dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
+def analyze_dataset(dataset: Input[Dataset], transform: Output[Artifact]):
+    """tensorflow-transform analysis of the train split: vocabulary, pixel statistics."""
+    from kubeslim.beam.analyze import analyze_dataset as analyze
+
+    statistics = analyze(dataset.path, transform.path)
+    transform.metadata["pixel_mean"] = statistics["pixel_mean"]
+    transform.metadata["pixel_std"] = statistics["pixel_std"]
+    transform.metadata["label_counts"] = statistics["label_counts"]
+
+
+@dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
 def train_model(
     dataset: Input[Dataset],
+    transform: Input[Artifact],
     model_name: str,
     image_size: int,
     batch_size: int,
@@ -39,12 +51,14 @@ def train_model(
     seed: int,
     model: Output[Model],
 ):
-    """Trains a network on the data set's train split; ``image_size`` 0 means the net's own."""
+    """Trains a network on the data set's train split, with the analysis's transform;
+    ``image_size`` 0 means the net's own."""
     from kubeslim.components.train import train
 
     record = train(
         dataset.path,
         model.path,
+        transform_dir=transform.path,
         model_name=model_name,
         image_size=image_size or None,
         batch_size=batch_size,

@@ -2,11 +2,14 @@
 
 ``train`` writes ``model_config.json`` (what evaluate, export and freeze need to rebuild the
 network and its preprocessing), ``training.json`` (hyper-parameters and per-epoch history),
-``model.ckpt-STEP`` checkpoints and ``logs/`` for TensorBoard.
+``model.ckpt-STEP`` checkpoints, ``logs/`` for TensorBoard and, when trained with one, a copy
+of the tensorflow-transform output in ``transform/``. The export directory carries the same
+config and transform, so every step finds them the same way.
 """
 
 import dataclasses
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +25,8 @@ CONFIG_FILE = "model_config.json"
 TRAINING_FILE = "training.json"
 CHECKPOINT_PREFIX = "model.ckpt"
 LOGS_DIR = "logs"
+TRANSFORM_DIR = "transform"
+_STATISTICS = ("pixel_mean", "pixel_std")
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,7 @@ class ModelConfig:
     num_classes: int
     class_names: tuple[str, ...]
     dataset_name: str
+    uses_transform: bool = False
 
     def build(self, weight_decay: float = 0.0) -> keras.Model:
         """The network, freshly initialized."""
@@ -46,16 +52,30 @@ class ModelConfig:
             weight_decay=weight_decay,
         )
 
-    def preprocess(self, image: tf.Tensor, is_training: bool) -> tf.Tensor:
+    def preprocess(
+        self,
+        image: tf.Tensor,
+        is_training: bool,
+        statistics: dict[str, tf.Tensor] | None = None,
+    ) -> tf.Tensor:
         """Applies the configured preprocessing to one uint8 image."""
         fn = preprocessing_factory.get_preprocessing(self.preprocessing_name)
-        return fn(image, self.image_size, self.image_size, is_training)
+        return fn(image, self.image_size, self.image_size, is_training, statistics)
 
-    def preprocess_encoded(self, encoded: tf.Tensor) -> tf.Tensor:
-        """Decodes one PNG or JPEG and preprocesses it for evaluation and serving."""
-        return self.preprocess(
-            input_pipeline.decode_image(encoded, self.channels), is_training=False
-        )
+    def preprocess_encoded(
+        self,
+        encoded: tf.Tensor,
+        is_training: bool = False,
+        transform: keras.layers.Layer | None = None,
+    ) -> tf.Tensor:
+        """Decodes one PNG or JPEG and preprocesses it; training, evaluation and serving all
+        come through here. ``transform`` (the TFT layer) supplies the data set statistics."""
+        statistics = None
+        if transform is not None:
+            outputs = transform({"image/encoded": tf.expand_dims(encoded, 0)})
+            statistics = {name: outputs[name][0] for name in _STATISTICS}
+        image = input_pipeline.decode_image(encoded, self.channels)
+        return self.preprocess(image, is_training, statistics)
 
     def make_dataset(
         self,
@@ -65,12 +85,13 @@ class ModelConfig:
         batch_size: int,
         is_training: bool,
         seed: int | None = None,
+        transform: keras.layers.Layer | None = None,
     ) -> tf.data.Dataset:
         """Batches of ``split`` preprocessed for this network (see ``input_pipeline``)."""
         return input_pipeline.make_dataset(
             dataset_dir,
             split,
-            lambda image: self.preprocess(image, is_training),
+            lambda encoded: self.preprocess_encoded(encoded, is_training, transform),
             batch_size=batch_size,
             is_training=is_training,
             seed=seed,
@@ -92,6 +113,27 @@ class ModelConfig:
         fields = json.loads(path.read_text())
         fields["class_names"] = tuple(fields["class_names"])
         return cls(**fields)
+
+
+def copy_transform(transform_dir: str | Path, directory: Path) -> None:
+    """Copies a ``kubeslim analyze`` output into ``directory/transform``.
+
+    Raises:
+      KubeslimError: ``transform_dir`` is not a transform output.
+    """
+    if not (Path(transform_dir) / "transform_fn").is_dir():
+        raise KubeslimError(f"{transform_dir} is not a transform output (run `kubeslim analyze`)")
+    shutil.rmtree(directory / TRANSFORM_DIR, ignore_errors=True)
+    shutil.copytree(transform_dir, directory / TRANSFORM_DIR)
+
+
+def load_transform(directory: str | Path, config: ModelConfig) -> keras.layers.Layer | None:
+    """The TFT features layer saved with a model or export directory, if it uses one."""
+    if not config.uses_transform:
+        return None
+    import tensorflow_transform as tft
+
+    return tft.TFTransformOutput(str(Path(directory) / TRANSFORM_DIR)).transform_features_layer()
 
 
 def latest_checkpoint(model_dir: str | Path) -> str:

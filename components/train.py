@@ -21,6 +21,8 @@ from kubeslim.components.model_dir import (
     LOGS_DIR,
     TRAINING_FILE,
     ModelConfig,
+    copy_transform,
+    load_transform,
 )
 from kubeslim.components.nets import nets_factory
 from kubeslim.errors import KubeslimError
@@ -66,6 +68,7 @@ def train(
     learning_rate: float = 1e-3,
     weight_decay: float = 4e-5,
     seed: int = 0,
+    transform_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Trains ``model_name`` on the train split of ``dataset_dir``.
 
@@ -82,6 +85,8 @@ def train(
       learning_rate: the optimizer's learning rate.
       weight_decay: L2 scale on the weights (TF-Slim's default, 4e-5).
       seed: initialization and shuffle seed.
+      transform_dir: a ``kubeslim analyze`` output; its statistics feed the preprocessing, and
+        a copy goes into the model directory for evaluation and export.
 
     Returns:
       The training record written to ``training.json``: hyper-parameters and per-epoch history.
@@ -105,8 +110,12 @@ def train(
         num_classes=descriptor["num_classes"],
         class_names=tuple(descriptor["class_names"]),
         dataset_name=descriptor["name"],
+        uses_transform=transform_dir is not None,
     )
+    if transform_dir is not None:
+        copy_transform(transform_dir, model_dir)
     config.save(model_dir)
+    transform = load_transform(model_dir, config)
 
     keras.utils.set_random_seed(seed)
     model = config.build(weight_decay=weight_decay)
@@ -117,7 +126,12 @@ def train(
         metrics=["accuracy"],
     )
     train_ds = config.make_dataset(
-        dataset_dir, "train", batch_size=batch_size, is_training=True, seed=seed
+        dataset_dir,
+        "train",
+        batch_size=batch_size,
+        is_training=True,
+        seed=seed,
+        transform=transform,
     )
     num_examples = descriptor["splits"]["train"]["num_examples"]
     steps_per_epoch = math.ceil(num_examples / batch_size)

@@ -89,6 +89,7 @@ def _train(args: argparse.Namespace, _: list[str]) -> None:
         learning_rate=args.learning_rate,
         weight_decay=args.weight_decay,
         seed=args.seed,
+        transform_dir=args.transform_dir,
     )
     print(
         f"trained {record['steps']} steps, final train accuracy "
@@ -235,6 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("train", _train, "Train a network on a converted data set's train split.")
     p.add_argument("--dataset_dir", required=True, help="output of `kubeslim convert`")
     p.add_argument("--model_dir", required=True, help="checkpoints, logs and config go here")
+    p.add_argument(
+        "--transform_dir",
+        help="output of `kubeslim analyze`: its statistics feed the preprocessing, and the "
+        "exported model embeds it",
+    )
     p.add_argument("--model_name", default="lenet", help="network name (default lenet)")
     p.add_argument("--preprocessing_name", help="preprocessing (default: the network's)")
     p.add_argument("--image_size", type=int, help="input size (default: the network's)")

@@ -1,4 +1,4 @@
-"""The image classification DAG: convert -> train -> evaluate, and export -> freeze."""
+"""The image classification DAG: convert -> analyze -> train -> evaluate, and export -> freeze."""
 
 from kfp import dsl
 from kfp.dsl.base_component import BaseComponent
@@ -13,8 +13,9 @@ def create_pipeline(image: str = kfp_components.DEFAULT_IMAGE) -> BaseComponent:
 
     @dsl.pipeline(
         name=PIPELINE_NAME,
-        description="Convert a data set to TFRecords with Beam, train a TF-Slim network, "
-        "evaluate it, export a SavedModel and freeze it.",
+        description="Convert a data set to TFRecords with Beam, analyze it with "
+        "tensorflow-transform, train a TF-Slim network, evaluate it, export a SavedModel "
+        "and freeze it.",
     )
     def image_classifier_pipeline(
         dataset_name: str = "digits",
@@ -51,8 +52,10 @@ def create_pipeline(image: str = kfp_components.DEFAULT_IMAGE) -> BaseComponent:
             dataset_name=dataset_name, source=dataset_source, seed=seed
         )
         dataset = convert_task.outputs["dataset"]
+        analyze_task = kfp_components.analyze_dataset(dataset=dataset)
         train_task = kfp_components.train_model(
             dataset=dataset,
+            transform=analyze_task.outputs["transform"],
             model_name=model_name,
             image_size=image_size,
             batch_size=batch_size,
@@ -73,6 +76,7 @@ def create_pipeline(image: str = kfp_components.DEFAULT_IMAGE) -> BaseComponent:
         )
         for task, display_name in [
             (convert_task, "convert (Beam)"),
+            (analyze_task, "analyze (TFT)"),
             (train_task, "train"),
             (evaluate_task, "evaluate"),
             (export_task, "export SavedModel"),

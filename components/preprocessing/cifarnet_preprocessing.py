@@ -5,13 +5,19 @@ random brightness (max delta 63) and contrast (0.2 to 1.8), per-image standardiz
 Evaluation: central crop or pad to the output size, per-image standardization.
 """
 
+from collections.abc import Mapping
+
 import tensorflow as tf
 
 _PADDING = 4
 
 
 def preprocess_image(
-    image: tf.Tensor, output_height: int, output_width: int, is_training: bool = False
+    image: tf.Tensor,
+    output_height: int,
+    output_width: int,
+    is_training: bool = False,
+    statistics: Mapping[str, tf.Tensor] | None = None,
 ) -> tf.Tensor:
     """Preprocesses one uint8 [h, w, c] image to float32 [output_height, output_width, c],
     standardized to zero mean and unit variance per image."""

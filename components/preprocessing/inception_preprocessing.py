@@ -7,6 +7,8 @@ random one of two orders). Evaluation: central crop of 87.5% of the image, resiz
 output size. Both scale the pixels to [-1, 1].
 """
 
+from collections.abc import Mapping
+
 import tensorflow as tf
 
 _CENTRAL_FRACTION = 0.875
@@ -34,7 +36,11 @@ def _distort_color(image: tf.Tensor) -> tf.Tensor:
 
 
 def preprocess_image(
-    image: tf.Tensor, output_height: int, output_width: int, is_training: bool = False
+    image: tf.Tensor,
+    output_height: int,
+    output_width: int,
+    is_training: bool = False,
+    statistics: Mapping[str, tf.Tensor] | None = None,
 ) -> tf.Tensor:
     """Preprocesses one uint8 [h, w, c] image to float32 [output_height, output_width, c] in
     [-1, 1]; colour distortion applies to RGB images only."""

@@ -1,4 +1,7 @@
-"""Maps preprocessing names to functions ``(image, height, width, is_training) -> image``."""
+"""Maps preprocessing names to functions
+``(image, height, width, is_training, statistics=None) -> image``; ``statistics`` are the
+tensorflow-transform outputs (``pixel_mean``, ``pixel_std``) for preprocessings that
+normalize with data set statistics."""
 
 from collections.abc import Callable
 
@@ -12,7 +15,7 @@ from kubeslim.components.preprocessing import (
 )
 from kubeslim.errors import KubeslimError
 
-PreprocessFn = Callable[[tf.Tensor, int, int, bool], tf.Tensor]
+PreprocessFn = Callable[..., tf.Tensor]
 
 PREPROCESSING: dict[str, PreprocessFn] = {
     "cifarnet": cifarnet_preprocessing.preprocess_image,

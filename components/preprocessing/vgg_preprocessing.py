@@ -2,8 +2,11 @@
 
 Training: aspect-preserving resize so the shorter side is a random length in [256, 512], a
 random crop to the output size, random horizontal flip. Evaluation: aspect-preserving resize
-so the shorter side is 256, central crop. Both subtract the ImageNet RGB channel means.
+so the shorter side is 256, central crop. Both subtract per-channel means: the data set's
+own from the tensorflow-transform statistics when given, else ImageNet's RGB means.
 """
+
+from collections.abc import Mapping
 
 import tensorflow as tf
 
@@ -27,10 +30,17 @@ def _central_crop(image: tf.Tensor, height: int, width: int) -> tf.Tensor:
 
 
 def preprocess_image(
-    image: tf.Tensor, output_height: int, output_width: int, is_training: bool = False
+    image: tf.Tensor,
+    output_height: int,
+    output_width: int,
+    is_training: bool = False,
+    statistics: Mapping[str, tf.Tensor] | None = None,
 ) -> tf.Tensor:
-    """Preprocesses one uint8 [h, w, 3] image to float32 [output_height, output_width, 3],
-    mean-subtracted (values in about [-124, 152])."""
+    """Preprocesses one uint8 [h, w, c] image to float32 [output_height, output_width, c],
+    mean-subtracted (with ImageNet's means, values in about [-124, 152]).
+
+    ``statistics["pixel_mean"]`` (float32 [c]), when given, replaces ImageNet's means.
+    """
     image = tf.cast(image, tf.float32)
     channels = image.shape[-1]
     if is_training:
@@ -42,4 +52,6 @@ def preprocess_image(
         image = _aspect_preserving_resize(image, RESIZE_SIDE_MIN)
         image = _central_crop(image, output_height, output_width)
     image = tf.ensure_shape(image, [output_height, output_width, channels])
+    if statistics is not None:
+        return image - statistics["pixel_mean"]
     return image - tf.constant(_CHANNEL_MEANS[:channels], tf.float32)

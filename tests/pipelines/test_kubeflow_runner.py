@@ -7,7 +7,14 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 from kubeslim.pipelines.image_classifier import PIPELINE_NAME
 from kubeslim.pipelines.kubeflow_runner import compile_pipeline
 
-STEPS = {"convert-dataset", "train-model", "evaluate-model", "export-model", "freeze-model"}
+STEPS = {
+    "convert-dataset",
+    "analyze-dataset",
+    "train-model",
+    "evaluate-model",
+    "export-model",
+    "freeze-model",
+}
 
 
 def _compile(tmp_path, image="registry.example.com/kubeslim:abc123"):
@@ -22,7 +29,8 @@ def test_spec_names_every_step_and_their_order(tmp_path):
     assert spec.pipeline_info.name == PIPELINE_NAME
     tasks = spec.root.dag.tasks
     assert set(tasks) == STEPS
-    assert list(tasks["train-model"].dependent_tasks) == ["convert-dataset"]
+    assert list(tasks["analyze-dataset"].dependent_tasks) == ["convert-dataset"]
+    assert set(tasks["train-model"].dependent_tasks) == {"convert-dataset", "analyze-dataset"}
     assert set(tasks["evaluate-model"].dependent_tasks) == {"convert-dataset", "train-model"}
     assert set(tasks["freeze-model"].dependent_tasks) == {"convert-dataset", "export-model"}
     assert tasks["evaluate-model"].task_info.name == "evaluate"

@@ -16,7 +16,12 @@ def test_run_local_produces_all_artifacts(tmp_path, capsys):
     (run_dir,) = tmp_path.iterdir()
     expected = {
         "convert-dataset/dataset": ["dataset.json", "labels.txt"],
-        "train-model/model": ["model_config.json", "model.ckpt-135.index", "training.json"],
+        "analyze-dataset/transform": ["statistics.json", "transform_fn/saved_model.pb"],
+        "train-model/model": [
+            "model_config.json",
+            "model.ckpt-135.index",
+            "transform/statistics.json",
+        ],
         "evaluate-model/evaluation": ["metrics.json", "confusion_matrix.png"],
         "export-model/saved_model": ["saved_model.pb", "labels.txt"],
         "freeze-model/frozen_model": ["frozen_graph.pb", "frozen_graph.json"],
