@@ -3,10 +3,10 @@
 
 Signatures:
 
-- ``serving_default``: ``image_bytes`` (string [batch], PNG or JPEG) -> ``probabilities``
-  (float32 [batch, num_classes]), ``class_id`` (int64 [batch]) and ``class_name``
-  (string [batch]). Decoding and the evaluation preprocessing run inside the graph, the same
-  code the trainer's input pipeline runs.
+- ``serving_default``: ``image_bytes`` (string [batch], PNG or JPEG) -> ``logits`` and
+  ``probabilities`` (float32 [batch, num_classes]), ``class_id`` (int64 [batch]) and
+  ``class_name`` (string [batch]). Decoding, the transform and the evaluation preprocessing
+  run inside the graph, the same code the trainer's input pipeline runs.
 - ``classify_images``: ``images`` (float32 [batch, size, size, channels], already
   preprocessed) -> ``probabilities`` and ``logits``; this is the graph ``freeze`` folds.
 
@@ -70,9 +70,11 @@ class ServingModule(tf.Module):
                 [config.image_size, config.image_size, config.channels], tf.float32
             ),
         )
-        probabilities = self._classify_images(images)["probabilities"]
+        outputs = self._classify_images(images)
+        probabilities = outputs["probabilities"]
         class_id = tf.argmax(probabilities, axis=1)
         return {
+            "logits": outputs["logits"],
             "probabilities": probabilities,
             "class_id": class_id,
             "class_name": tf.gather(self._class_names, class_id),

@@ -42,6 +42,7 @@ def train_model(
     dataset: Input[Dataset],
     transform: Input[Artifact],
     model_name: str,
+    preprocessing_name: str,
     image_size: int,
     batch_size: int,
     num_epochs: int,
@@ -52,7 +53,7 @@ def train_model(
     model: Output[Model],
 ):
     """Trains a network on the data set's train split, with the analysis's transform;
-    ``image_size`` 0 means the net's own."""
+    ``preprocessing_name`` "" and ``image_size`` 0 mean the net's own."""
     from kubeslim.components.train import train
 
     record = train(
@@ -60,6 +61,7 @@ def train_model(
         model.path,
         transform_dir=transform.path,
         model_name=model_name,
+        preprocessing_name=preprocessing_name or None,
         image_size=image_size or None,
         batch_size=batch_size,
         num_epochs=num_epochs,

@@ -21,6 +21,7 @@ def create_pipeline(image: str = kfp_components.DEFAULT_IMAGE) -> BaseComponent:
         dataset_name: str = "digits",
         dataset_source: str = "",
         model_name: str = "lenet",
+        preprocessing_name: str = "",
         image_size: int = 0,
         batch_size: int = 32,
         num_epochs: int = 15,
@@ -37,6 +38,7 @@ def create_pipeline(image: str = kfp_components.DEFAULT_IMAGE) -> BaseComponent:
           dataset_source: a mirror of the data set's raw files (directory, http(s)://, gs://,
             s3://), or the ROOT of an image_folder; "" for the canonical address.
           model_name: a network registered in ``kubeslim.components.nets.nets_factory``.
+          preprocessing_name: lenet, cifarnet, inception or vgg; "" for the network's own.
           image_size: network input size; 0 for the network's default.
           batch_size: training batch size.
           num_epochs: passes over the training split.
@@ -57,6 +59,7 @@ def create_pipeline(image: str = kfp_components.DEFAULT_IMAGE) -> BaseComponent:
             dataset=dataset,
             transform=analyze_task.outputs["transform"],
             model_name=model_name,
+            preprocessing_name=preprocessing_name,
             image_size=image_size,
             batch_size=batch_size,
             num_epochs=num_epochs,
