@@ -7,10 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import tensorflow as tf
 
 from kubeslim import dataset_spec
-from kubeslim.components.model_dir import load_model, load_transform
 from kubeslim.fileio import atomic_output_dir
 
 METRICS_FILE = "metrics.json"
@@ -89,6 +87,10 @@ def evaluate(
     Returns:
       The metrics written.
     """
+    import tensorflow as tf  # here, so the metric code and file names import without TensorFlow
+
+    from kubeslim.components.model_dir import load_model, load_transform
+
     model, config, checkpoint_path = load_model(model_dir, checkpoint_path)
     split = split or dataset_spec.held_out_split(dataset_spec.read_descriptor(dataset_dir))
     ds = config.make_dataset(
