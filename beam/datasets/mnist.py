@@ -44,8 +44,10 @@ _IMAGES_MAGIC = 2051
 _LABELS_MAGIC = 2049
 
 
-def read_idx(path: str | Path, magic: int) -> RecordFile:
+def read_idx(path: str | Path, magic: int, channel_axis: bool = False) -> RecordFile:
     """Opens an uncompressed idx file of unsigned bytes, checking its header and size.
+
+    With ``channel_axis``, records get a trailing axis of size 1 ([28, 28] -> [28, 28, 1]).
 
     Raises:
       KubeslimError: wrong magic number or a file shorter or longer than its header says.
@@ -63,20 +65,7 @@ def read_idx(path: str | Path, magic: int) -> RecordFile:
         raise KubeslimError(
             f"{path}: {path.stat().st_size} bytes, but its header describes {expected}"
         )
-    return RecordFile(path, offset, shape)
-
-
-class _WithChannel:
-    """Images of an idx file as [28, 28, 1]."""
-
-    def __init__(self, images: RecordFile):
-        self._images = images
-
-    def __len__(self) -> int:
-        return len(self._images)
-
-    def __getitem__(self, index: int) -> np.ndarray:
-        return self._images[index][..., np.newaxis]
+    return RecordFile(path, offset, shape + (1,) if channel_axis else shape)
 
 
 class Mnist(ArrayDataset):
@@ -107,12 +96,11 @@ class Mnist(ArrayDataset):
         return list(self._paths)
 
     def open_split(self, split: str) -> tuple[RecordFile, np.ndarray]:
-        images, labels = self._paths[split]
-        label_file = read_idx(labels, _LABELS_MAGIC)
-        image_file = read_idx(images, _IMAGES_MAGIC)
-        labels_array = np.fromfile(labels, np.uint8, offset=8)
-        if len(image_file) != len(label_file):
+        images_path, labels_path = self._paths[split]
+        images = read_idx(images_path, _IMAGES_MAGIC, channel_axis=True)
+        labels = read_idx(labels_path, _LABELS_MAGIC)
+        if len(images) != len(labels):
             raise KubeslimError(
-                f"{images} has {len(image_file)} images but {labels} has {len(label_file)} labels"
+                f"{images_path} has {len(images)} images but {labels_path} has {len(labels)} labels"
             )
-        return _WithChannel(image_file), labels_array
+        return images, labels[np.arange(len(labels))]
