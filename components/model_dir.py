@@ -44,8 +44,8 @@ class ModelConfig:
 
     def build(self, weight_decay: float = 0.0) -> keras.Model:
         """The network, freshly initialized."""
-        net_fn = nets_factory.get_network_fn(self.model_name)
-        return net_fn(
+        return nets_factory.build_network(
+            self.model_name,
             self.num_classes,
             image_size=self.image_size,
             channels=self.channels,

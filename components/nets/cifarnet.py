@@ -22,7 +22,6 @@ def cifarnet(
     num_classes: int,
     image_size: int = 32,
     channels: int = 3,
-    weight_decay: float = 0.004,
     dropout_keep_prob: float = 0.5,
 ) -> keras.Model:
     """Builds CifarNet.
@@ -31,14 +30,12 @@ def cifarnet(
       num_classes: number of output logits.
       image_size: height and width of the input images.
       channels: input channels.
-      weight_decay: TF-Slim's L2 scale on the fully connected layers (``wd * sum(w**2) / 2``).
       dropout_keep_prob: probability of keeping an fc3 activation in training.
 
     Returns:
       A model mapping float images [batch, image_size, image_size, channels] to logits
       [batch, num_classes].
     """
-    reg = keras.regularizers.L2(weight_decay / 2) if weight_decay else None
 
     def conv(name: str) -> layers.Layer:
         return layers.Conv2D(
@@ -56,7 +53,6 @@ def cifarnet(
             activation=activation,
             kernel_initializer=keras.initializers.TruncatedNormal(stddev=stddev),
             bias_initializer=keras.initializers.Constant(0.1 if activation else 0.0),
-            kernel_regularizer=reg if activation else None,
             name=name,
         )
 

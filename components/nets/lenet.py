@@ -12,7 +12,6 @@ def lenet(
     num_classes: int,
     image_size: int = 28,
     channels: int = 1,
-    weight_decay: float = 0.0,
     dropout_keep_prob: float = 0.5,
 ) -> keras.Model:
     """Builds LeNet.
@@ -21,7 +20,6 @@ def lenet(
       num_classes: number of output logits.
       image_size: height and width of the input images.
       channels: input channels.
-      weight_decay: TF-Slim's L2 scale (``weight_decay * sum(w**2) / 2`` per kernel).
       dropout_keep_prob: probability of keeping an fc3 activation in training.
 
     Returns:
@@ -29,7 +27,6 @@ def lenet(
       [batch, num_classes].
     """
     init = keras.initializers.TruncatedNormal(stddev=0.1)
-    reg = keras.regularizers.L2(weight_decay / 2) if weight_decay else None
 
     def conv(filters: int, name: str) -> layers.Layer:
         return layers.Conv2D(
@@ -38,7 +35,6 @@ def lenet(
             padding="same",
             activation="relu",
             kernel_initializer=init,
-            kernel_regularizer=reg,
             name=name,
         )
 
@@ -48,13 +44,9 @@ def lenet(
     net = conv(64, "conv2")(net)
     net = layers.MaxPooling2D(2, name="pool2")(net)
     net = layers.Flatten(name="Flatten")(net)
-    net = layers.Dense(
-        1024, activation="relu", kernel_initializer=init, kernel_regularizer=reg, name="fc3"
-    )(net)
+    net = layers.Dense(1024, activation="relu", kernel_initializer=init, name="fc3")(net)
     net = layers.Dropout(1.0 - dropout_keep_prob, name="dropout3")(net)
-    logits = layers.Dense(num_classes, kernel_initializer=init, kernel_regularizer=reg, name="fc4")(
-        net
-    )
+    logits = layers.Dense(num_classes, kernel_initializer=init, name="fc4")(net)
     return keras.Model(images, logits, name="LeNet")
 
 

@@ -1,20 +1,62 @@
 """Maps TF-Slim network names to Keras model builders.
 
-Each builder carries its metadata as TF-Slim's did: ``default_image_size`` and the
-``preprocessing_name`` that ``preprocessing_factory`` knows it by.
+A builder is ``(num_classes, image_size=..., channels=3, dropout_keep_prob=...) -> Model`` and
+carries its metadata as TF-Slim's did: ``default_image_size`` and the ``preprocessing_name``
+that ``preprocessing_factory`` knows it by. ``build_network`` adds weight decay, and
+``layer_scope`` gives a layer's TF-Slim scope (``InceptionV4/Mixed_5b/Branch_0/...``), which
+``--checkpoint_exclude_scopes`` and ``--trainable_scopes`` match.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import keras
 
-from kubeslim.components.nets import cifarnet, lenet
+from kubeslim.components.nets import (
+    alexnet,
+    cifarnet,
+    inception_v1,
+    inception_v2,
+    inception_v4,
+    keras_applications,
+    lenet,
+    overfeat,
+    resnet_cifar,
+    resnet_v1,
+    resnet_v2,
+    vgg,
+)
 from kubeslim.errors import KubeslimError
 
 NETS: dict[str, Callable[..., keras.Model]] = {
+    "alexnet_v2": alexnet.alexnet_v2,
     "cifarnet": cifarnet.cifarnet,
+    "inception_resnet_v2": keras_applications.inception_resnet_v2,
+    "inception_v1": inception_v1.inception_v1,
+    "inception_v2": inception_v2.inception_v2,
+    "inception_v3": keras_applications.inception_v3,
+    "inception_v4": inception_v4.inception_v4,
     "lenet": lenet.lenet,
+    "mobilenet_v1": keras_applications.mobilenet_v1,
+    "mobilenet_v1_075": keras_applications.mobilenet_v1_075,
+    "mobilenet_v1_050": keras_applications.mobilenet_v1_050,
+    "mobilenet_v1_025": keras_applications.mobilenet_v1_025,
+    "mobilenet_v2": keras_applications.mobilenet_v2,
+    "overfeat": overfeat.overfeat,
+    "resnet_v1_50": resnet_v1.resnet_v1_50,
+    "resnet_v1_101": resnet_v1.resnet_v1_101,
+    "resnet_v1_152": resnet_v1.resnet_v1_152,
+    "resnet_v1_200": resnet_v1.resnet_v1_200,
+    "resnet_v2_50": resnet_v2.resnet_v2_50,
+    "resnet_v2_101": resnet_v2.resnet_v2_101,
+    "resnet_v2_152": resnet_v2.resnet_v2_152,
+    "resnet_v2_200": resnet_v2.resnet_v2_200,
+    "vgg_a": vgg.vgg_a,
+    "vgg_16": vgg.vgg_16,
+    "vgg_19": vgg.vgg_19,
+    **resnet_cifar.RESNET_CIFAR,
 }
+
+_KERNELS = ("kernel", "depthwise_kernel", "pointwise_kernel")
 
 
 def get_network_fn(name: str) -> Callable[..., keras.Model]:
@@ -26,3 +68,37 @@ def get_network_fn(name: str) -> Callable[..., keras.Model]:
     if name not in NETS:
         raise KubeslimError(f"unknown model {name!r}; known: {', '.join(sorted(NETS))}")
     return NETS[name]
+
+
+def build_network(
+    name: str,
+    num_classes: int,
+    *,
+    image_size: int | None = None,
+    channels: int = 3,
+    weight_decay: float = 0.0,
+) -> keras.Model:
+    """Builds network ``name`` with TF-Slim's weight decay on every convolution and dense
+    kernel (an L2 loss of ``weight_decay * sum(w**2) / 2`` each)."""
+    net_fn = get_network_fn(name)
+    model = net_fn(
+        num_classes, image_size=image_size or net_fn.default_image_size, channels=channels
+    )
+    if weight_decay:
+        regularizer = keras.regularizers.L2(weight_decay / 2)
+        for layer in model.layers:
+            for attr in _KERNELS:
+                if getattr(layer, attr, None) is not None:
+                    getattr(layer, attr).regularizer = regularizer
+    return model
+
+
+def layer_scope(model: keras.Model, layer: keras.layers.Layer) -> str:
+    """The TF-Slim scope of ``layer``: ``Mixed_5b.Branch_0`` in ``InceptionV4`` is
+    ``InceptionV4/Mixed_5b/Branch_0``."""
+    return f"{model.name}/{layer.name.replace('.', '/')}"
+
+
+def in_scopes(scope: str, scopes: Iterable[str]) -> bool:
+    """Whether ``scope`` is one of ``scopes`` or inside one of them."""
+    return any(scope == s or scope.startswith(s.rstrip("/") + "/") for s in scopes)
