@@ -36,6 +36,7 @@ def make_dataset(
     batch_size: int,
     is_training: bool,
     seed: int | None = None,
+    labels_offset: int = 0,
 ) -> tf.data.Dataset:
     """Batches of (preprocessed images, labels) from one split of a converted data set.
 
@@ -49,6 +50,8 @@ def make_dataset(
       batch_size: examples per batch; the last batch may be smaller.
       is_training: shuffle shards and examples, and repeat forever (reshuffled every pass).
       seed: shuffle seed.
+      labels_offset: subtracted from every label; examples with a smaller label (a
+        background class) are dropped.
 
     Returns:
       A dataset of (float32 [batch, h, w, c], int64 [batch]); endless when ``is_training``.
@@ -67,16 +70,13 @@ def make_dataset(
     )
     if is_training:
         ds = ds.shuffle(_SHUFFLE_BUFFER, seed=seed).repeat()
+    ds = ds.map(parse_example, num_parallel_calls=autotune, deterministic=True)
+    if labels_offset:
+        ds = ds.filter(lambda _, label: label >= labels_offset)
+        ds = ds.map(lambda encoded, label: (encoded, label - labels_offset))
     ds = ds.map(
-        lambda serialized: _parse_and_preprocess(serialized, preprocess_encoded),
+        lambda encoded, label: (preprocess_encoded(encoded), label),
         num_parallel_calls=autotune,
         deterministic=True,
     )
     return ds.batch(batch_size).prefetch(autotune)
-
-
-def _parse_and_preprocess(
-    serialized: tf.Tensor, preprocess_encoded: Callable[[tf.Tensor], tf.Tensor]
-) -> tuple[tf.Tensor, tf.Tensor]:
-    encoded, label = parse_example(serialized)
-    return preprocess_encoded(encoded), label

@@ -41,6 +41,8 @@ class ModelConfig:
     class_names: tuple[str, ...]
     dataset_name: str
     uses_transform: bool = False
+    labels_offset: int = 0
+    uses_moving_averages: bool = False
 
     def build(self, weight_decay: float = 0.0) -> keras.Model:
         """The network, freshly initialized."""
@@ -95,6 +97,7 @@ class ModelConfig:
             batch_size=batch_size,
             is_training=is_training,
             seed=seed,
+            labels_offset=self.labels_offset,
         )
 
     def save(self, model_dir: Path) -> None:
@@ -157,11 +160,22 @@ def load_model(
       model_dir: a directory written by ``train``.
       checkpoint_path: a specific checkpoint prefix; the latest one by default.
 
+    A model trained with ``moving_average_decay`` gets the moving averages of its weights,
+    as TF-Slim evaluated and exported it.
+
     Returns:
       (model, config, the checkpoint restored).
     """
     config = ModelConfig.load(model_dir)
     checkpoint_path = checkpoint_path or latest_checkpoint(model_dir)
     model = config.build()
-    tf.train.Checkpoint(model=model).restore(checkpoint_path).expect_partial()
+    if not config.uses_moving_averages:
+        tf.train.Checkpoint(model=model).restore(checkpoint_path).expect_partial()
+        return model, config, checkpoint_path
+    # The optimizer holds the averages; any optimizer class restores them.
+    averages = keras.optimizers.SGD(use_ema=True)
+    averages.build(model.trainable_variables)
+    status = tf.train.Checkpoint(model=model, optimizer=averages).restore(checkpoint_path)
+    status.expect_partial()
+    averages.finalize_variable_values(model.trainable_variables)
     return model, config, checkpoint_path

@@ -2,13 +2,20 @@
 ``train_image_classifier.py``, in Keras).
 
 Checkpoints go to ``model_dir`` every epoch, so a restarted run resumes from the last one;
-TensorBoard logs go to ``model_dir/logs``.
+TensorBoard logs (loss, accuracy, learning rate, images per second) go to ``model_dir/logs``.
+Across several GPUs the model is mirrored; across workers described by ``TF_CONFIG`` it is
+trained with ``MultiWorkerMirroredStrategy`` and only the chief writes the model directory.
 """
 
+import contextlib
 import json
 import logging
 import math
+import os
+import shutil
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +23,7 @@ import keras
 import tensorflow as tf
 
 from kubeslim import dataset_spec
+from kubeslim.components import fine_tune
 from kubeslim.components.model_dir import (
     CHECKPOINT_PREFIX,
     LOGS_DIR,
@@ -25,15 +33,25 @@ from kubeslim.components.model_dir import (
     load_transform,
 )
 from kubeslim.components.nets import nets_factory
+from kubeslim.components.optimization import OptimizerOptions, make_optimizer
 from kubeslim.errors import KubeslimError
 
 log = logging.getLogger(__name__)
 
-OPTIMIZERS = {
-    "adam": keras.optimizers.Adam,
-    "sgd": keras.optimizers.SGD,
-    "rmsprop": keras.optimizers.RMSprop,
-}
+
+class SparseCrossentropy(keras.losses.Loss):
+    """Softmax cross-entropy on integer labels with TF-Slim's label smoothing."""
+
+    def __init__(self, num_classes: int, label_smoothing: float = 0.0):
+        super().__init__(name="cross_entropy")
+        self.num_classes = num_classes
+        self.label_smoothing = label_smoothing
+
+    def call(self, y_true: tf.Tensor, y_pred: tf.Tensor) -> tf.Tensor:
+        labels = tf.one_hot(tf.cast(tf.reshape(y_true, [-1]), tf.int32), self.num_classes)
+        return keras.losses.categorical_crossentropy(
+            labels, y_pred, from_logits=True, label_smoothing=self.label_smoothing
+        )
 
 
 class _CheckpointEveryEpoch(keras.callbacks.Callback):
@@ -47,12 +65,106 @@ class _CheckpointEveryEpoch(keras.callbacks.Callback):
         log.info("epoch %d: saved %s", epoch + 1, path)
 
 
+class _StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Ends training with a clear error when the loss becomes NaN or infinite; the epoch's
+    checkpoint is not written, so the last good one stays the latest."""
+
+    def __init__(self, manager: tf.train.CheckpointManager, step: tf.Variable):
+        super().__init__()
+        self._manager = manager
+        self._step = step
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            last = self._manager.latest_checkpoint or "none (no epoch finished)"
+            raise KubeslimError(
+                f"loss became {float(loss)} at step {int(self._step.numpy())}; training "
+                f"stopped and the last good checkpoint is kept: {last}. Lower "
+                "--learning_rate or check the input data."
+            )
+
+
+class _TrainingSummaries(keras.callbacks.Callback):
+    """Writes the learning rate and images per second to TensorBoard each epoch."""
+
+    def __init__(self, log_dir: Path, batch_size: int, steps_per_epoch: int):
+        super().__init__()
+        self._writer = tf.summary.create_file_writer(str(log_dir / "train"))
+        self._images = batch_size * steps_per_epoch
+        self._start = 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        images_per_second = self._images / (time.perf_counter() - self._start)
+        learning_rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        with self._writer.as_default(step=epoch):
+            tf.summary.scalar("learning_rate", learning_rate)
+            tf.summary.scalar("images_per_second", images_per_second)
+        self._writer.flush()
+        if logs is not None:  # the history keeps the learning rate; speed is not reproducible
+            logs["learning_rate"] = learning_rate
+
+
+class _StopAtStep(keras.callbacks.Callback):
+    def __init__(self, max_steps: int, step: tf.Variable):
+        super().__init__()
+        self._max_steps = max_steps
+        self._step = step
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
+        if int(self._step.numpy()) >= self._max_steps:
+            self.model.stop_training = True
+
+
+def _strategy() -> tf.distribute.Strategy:
+    """Multi-worker from ``TF_CONFIG``, mirrored over several local GPUs, else the default."""
+    cluster = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
+    if sum(len(cluster.get(kind, [])) for kind in ("chief", "worker")) > 1:
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if len(tf.config.list_logical_devices("GPU")) > 1:
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def _is_chief(strategy: tf.distribute.Strategy) -> bool:
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return True
+    has_chief = "chief" in resolver.cluster_spec().as_dict()
+    return resolver.task_type == "chief" or (not has_chief and resolver.task_id == 0)
+
+
+@contextlib.contextmanager
+def _precision_policy(mixed_precision: bool) -> Iterator[str]:
+    """``mixed_float16`` on GPU, ``mixed_bfloat16`` on CPU, for the duration of training."""
+    previous = keras.mixed_precision.global_policy().name
+    policy = "float32"
+    if mixed_precision:
+        policy = "mixed_float16" if tf.config.list_logical_devices("GPU") else "mixed_bfloat16"
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        yield policy
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
 def _merge_history(
     record_path: Path, initial_epoch: int, new: dict[str, list[float]]
 ) -> dict[str, list[float]]:
     """Per-epoch history of a resumed run: the earlier run's first epochs, then the new ones."""
     old = json.loads(record_path.read_text())["history"] if record_path.is_file() else {}
     return {k: old.get(k, [])[:initial_epoch] + [float(v) for v in vs] for k, vs in new.items()}
+
+
+def _split_scopes(scopes: str | list[str] | None) -> list[str]:
+    if not scopes:
+        return []
+    if isinstance(scopes, str):
+        scopes = scopes.split(",")
+    return [s.strip() for s in scopes if s.strip()]
 
 
 def train(
@@ -64,11 +176,18 @@ def train(
     image_size: int | None = None,
     batch_size: int = 32,
     num_epochs: int = 10,
-    optimizer: str = "adam",
-    learning_rate: float = 1e-3,
+    max_steps: int | None = None,
     weight_decay: float = 4e-5,
+    label_smoothing: float = 0.0,
+    labels_offset: int = 0,
+    checkpoint_path: str | None = None,
+    checkpoint_exclude_scopes: str | list[str] | None = None,
+    trainable_scopes: str | list[str] | None = None,
+    ignore_missing_vars: bool = False,
+    mixed_precision: bool = False,
     seed: int = 0,
     transform_dir: str | Path | None = None,
+    **optimizer_flags: Any,
 ) -> dict[str, Any]:
     """Trains ``model_name`` on the train split of ``dataset_dir``.
 
@@ -79,27 +198,51 @@ def train(
       model_name: a name in ``nets_factory``.
       preprocessing_name: a name in ``preprocessing_factory``; the network's own by default.
       image_size: network input size; the network's default by default.
-      batch_size: examples per step.
+      batch_size: examples per step, over all replicas.
       num_epochs: passes over the training split.
-      optimizer: one of ``OPTIMIZERS``.
-      learning_rate: the optimizer's learning rate.
-      weight_decay: L2 scale on the weights (TF-Slim's default, 4e-5).
+      max_steps: stop after this many steps in all, if sooner than ``num_epochs``.
+      weight_decay: L2 scale on the kernels (TF-Slim's default, 4e-5).
+      label_smoothing: TF-Slim's label smoothing of the one-hot targets.
+      labels_offset: subtracted from every label (1 drops a background class 0); examples
+        with a smaller label are skipped.
+      checkpoint_path: fine-tune from this TF checkpoint or Keras weights file; used only
+        when ``model_dir`` has no checkpoint yet (step 0), as in TF-Slim.
+      checkpoint_exclude_scopes: comma-separated scopes not restored from it
+        (``InceptionV3/Logits``).
+      trainable_scopes: comma-separated scopes to train; all when empty.
+      ignore_missing_vars: initialize variables the checkpoint lacks instead of failing.
+      mixed_precision: compute in float16 on GPU (bfloat16 on CPU), keep float32 weights.
       seed: initialization and shuffle seed.
       transform_dir: a ``kubeslim analyze`` output; its statistics feed the preprocessing, and
         a copy goes into the model directory for evaluation and export.
+      **optimizer_flags: fields of ``OptimizerOptions`` (``optimizer``, ``learning_rate``,
+        ``learning_rate_decay_type``, ``moving_average_decay``...).
 
     Returns:
       The training record written to ``training.json``: hyper-parameters and per-epoch history.
     """
+    strategy = _strategy()  # first: multi-worker collectives must be set up before any op
+    try:
+        options = OptimizerOptions(**optimizer_flags)
+    except TypeError as e:
+        raise KubeslimError(f"unknown training option: {e}") from None
+    options.check()
     net_fn = nets_factory.get_network_fn(model_name)
-    if optimizer not in OPTIMIZERS:
-        raise KubeslimError(f"unknown optimizer {optimizer!r}; known: {', '.join(OPTIMIZERS)}")
-    if batch_size < 1 or num_epochs < 1:
-        raise KubeslimError("--batch_size and --num_epochs must be at least 1")
+    if batch_size < 1 or num_epochs < 1 or (max_steps is not None and max_steps < 1):
+        raise KubeslimError("--batch_size, --num_epochs and --max_steps must be at least 1")
+    if not 0 <= label_smoothing < 1:
+        raise KubeslimError(f"--label_smoothing must be in [0, 1), got {label_smoothing}")
     descriptor = dataset_spec.read_descriptor(dataset_dir)
+    if not 0 <= labels_offset < descriptor["num_classes"] - 1:
+        raise KubeslimError(
+            f"--labels_offset {labels_offset} leaves fewer than 2 of the "
+            f"{descriptor['num_classes']} classes"
+        )
     model_dir = Path(model_dir)
     if model_dir.exists() and not model_dir.is_dir():
         raise KubeslimError(f"model directory {model_dir} exists and is not a directory")
+    chief = _is_chief(strategy)
+    write_dir = model_dir if chief else Path(tempfile.mkdtemp(prefix="kubeslim-worker-"))
     model_dir.mkdir(parents=True, exist_ok=True)
 
     config = ModelConfig(
@@ -107,24 +250,35 @@ def train(
         preprocessing_name=preprocessing_name or net_fn.preprocessing_name,
         image_size=image_size or net_fn.default_image_size,
         channels=descriptor["image_shape"][-1],
-        num_classes=descriptor["num_classes"],
-        class_names=tuple(descriptor["class_names"]),
+        num_classes=descriptor["num_classes"] - labels_offset,
+        class_names=tuple(descriptor["class_names"][labels_offset:]),
         dataset_name=descriptor["name"],
         uses_transform=transform_dir is not None,
+        labels_offset=labels_offset,
+        uses_moving_averages=options.moving_average_decay is not None,
     )
     if transform_dir is not None:
-        copy_transform(transform_dir, model_dir)
-    config.save(model_dir)
-    transform = load_transform(model_dir, config)
+        copy_transform(transform_dir, write_dir)
+    if chief:
+        config.save(model_dir)
+    transform = load_transform(write_dir, config)
 
+    num_examples = descriptor["splits"]["train"]["num_examples"]
+    steps_per_epoch = math.ceil(num_examples / batch_size)
+    if max_steps is not None:
+        num_epochs = min(num_epochs, math.ceil(max_steps / steps_per_epoch))
     keras.utils.set_random_seed(seed)
-    model = config.build(weight_decay=weight_decay)
-    opt = OPTIMIZERS[optimizer](learning_rate=learning_rate)
-    model.compile(
-        optimizer=opt,
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
+    with _precision_policy(mixed_precision) as policy, strategy.scope():
+        model = config.build(weight_decay=weight_decay)
+        opt = make_optimizer(options, steps_per_epoch)
+        trainable = fine_tune.set_trainable_scopes(model, _split_scopes(trainable_scopes))
+        model.compile(
+            optimizer=opt,
+            loss=SparseCrossentropy(config.num_classes, label_smoothing),
+            metrics=["accuracy"],
+        )
+        opt = model.optimizer  # a LossScaleOptimizer wraps it under mixed_float16
+        opt.build(model.trainable_variables)
     train_ds = config.make_dataset(
         dataset_dir,
         "train",
@@ -133,23 +287,29 @@ def train(
         seed=seed,
         transform=transform,
     )
-    num_examples = descriptor["splits"]["train"]["num_examples"]
-    steps_per_epoch = math.ceil(num_examples / batch_size)
 
-    model.build((None, config.image_size, config.image_size, config.channels))
-    opt.build(model.trainable_variables)
     checkpoint = tf.train.Checkpoint(model=model, optimizer=opt)
     manager = tf.train.CheckpointManager(
-        checkpoint, str(model_dir), max_to_keep=5, checkpoint_name=CHECKPOINT_PREFIX
+        checkpoint, str(write_dir), max_to_keep=5, checkpoint_name=CHECKPOINT_PREFIX
     )
     initial_epoch = 0
-    if manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    latest = tf.train.latest_checkpoint(str(model_dir))
+    if latest:
+        checkpoint.restore(latest).assert_existing_objects_matched().expect_partial()
         initial_epoch = int(opt.iterations.numpy()) // steps_per_epoch
-        log.info("resuming from %s (epoch %d)", manager.latest_checkpoint, initial_epoch)
+        log.info("resuming from %s (epoch %d)", latest, initial_epoch)
+        if options.learning_rate_decay_type == "fixed":  # the flag wins over the restored value
+            opt.learning_rate = options.learning_rate
+        if checkpoint_path:
+            log.info("--checkpoint_path %s ignored: resuming instead", checkpoint_path)
+    elif checkpoint_path:
+        fine_tune.restore_for_fine_tuning(
+            model, checkpoint_path, _split_scopes(checkpoint_exclude_scopes), ignore_missing_vars
+        )
 
     log.info(
-        "training %s on %s: %d examples, %d classes, %dx%dx%d inputs, %d epochs of %d steps",
+        "training %s on %s: %d examples, %d classes, %dx%dx%d inputs, %d epochs of %d steps, "
+        "%d trainable variables, %s, %d replica(s), %s",
         model_name,
         config.dataset_name,
         num_examples,
@@ -159,7 +319,19 @@ def train(
         config.channels,
         num_epochs,
         steps_per_epoch,
+        trainable,
+        options.optimizer,
+        strategy.num_replicas_in_sync,
+        policy,
     )
+    callbacks = [
+        _StopOnNonFiniteLoss(manager, opt.iterations),
+        _TrainingSummaries(write_dir / LOGS_DIR, batch_size, steps_per_epoch),
+        _CheckpointEveryEpoch(manager, opt.iterations),
+        keras.callbacks.TensorBoard(log_dir=str(write_dir / LOGS_DIR)),
+    ]
+    if max_steps is not None:
+        callbacks.insert(0, _StopAtStep(max_steps, opt.iterations))
     start = time.perf_counter()
     history = model.fit(
         train_ds,
@@ -168,27 +340,38 @@ def train(
         steps_per_epoch=steps_per_epoch,
         shuffle=False,  # the tf.data pipeline shuffles; Keras's own flag does not apply to it
         verbose=2,
-        callbacks=[
-            _CheckpointEveryEpoch(manager, opt.iterations),
-            keras.callbacks.TensorBoard(log_dir=str(model_dir / LOGS_DIR)),
-        ],
+        callbacks=callbacks,
     )
     seconds = time.perf_counter() - start
-    epochs_run = num_epochs - initial_epoch
+    steps = int(opt.iterations.numpy())
     record = {
         "dataset_dir": str(dataset_dir),
         "model_name": model_name,
         "batch_size": batch_size,
         "num_epochs": num_epochs,
-        "optimizer": optimizer,
-        "learning_rate": learning_rate,
+        "max_steps": max_steps,
         "weight_decay": weight_decay,
+        "label_smoothing": label_smoothing,
+        "labels_offset": labels_offset,
+        "checkpoint_path": checkpoint_path,
+        "checkpoint_exclude_scopes": _split_scopes(checkpoint_exclude_scopes),
+        "trainable_scopes": _split_scopes(trainable_scopes),
+        "precision_policy": policy,
+        "replicas": strategy.num_replicas_in_sync,
         "seed": seed,
-        "steps": int(opt.iterations.numpy()),
+        **{k: v for k, v in vars(options).items()},
+        "steps": steps,
         "checkpoint": manager.latest_checkpoint,
         "seconds": round(seconds, 2),
-        "examples_per_second": round(epochs_run * num_examples / seconds, 1) if epochs_run else 0,
+        "examples_per_second": round(
+            (steps - initial_epoch * steps_per_epoch) * batch_size / seconds, 1
+        )
+        if seconds
+        else 0,
         "history": _merge_history(model_dir / TRAINING_FILE, initial_epoch, history.history),
     }
-    (model_dir / TRAINING_FILE).write_text(json.dumps(record, indent=2) + "\n")
+    if chief:
+        (model_dir / TRAINING_FILE).write_text(json.dumps(record, indent=2) + "\n")
+    else:
+        shutil.rmtree(write_dir, ignore_errors=True)
     return record

@@ -7,6 +7,7 @@ the command with a one-line message and a non-zero exit.
 """
 
 import argparse
+import dataclasses
 import inspect
 import logging
 import os
@@ -17,6 +18,7 @@ from typing import Any
 from kubeslim import __version__
 from kubeslim.beam.datasets import dataset_factory
 from kubeslim.components.kfp_components import DEFAULT_IMAGE
+from kubeslim.components.optimization import DECAY_TYPES, OPTIMIZERS, OptimizerOptions
 from kubeslim.errors import KubeslimError
 
 Handler = Callable[[argparse.Namespace, list[str]], None]
@@ -77,6 +79,7 @@ def _analyze(args: argparse.Namespace, beam_args: list[str]) -> None:
 def _train(args: argparse.Namespace, _: list[str]) -> None:
     from kubeslim.components.train import train
 
+    options = {f.name: getattr(args, f.name) for f in dataclasses.fields(OptimizerOptions)}
     record = train(
         args.dataset_dir,
         args.model_dir,
@@ -85,11 +88,18 @@ def _train(args: argparse.Namespace, _: list[str]) -> None:
         image_size=args.image_size,
         batch_size=args.batch_size,
         num_epochs=args.num_epochs,
-        optimizer=args.optimizer,
-        learning_rate=args.learning_rate,
+        max_steps=args.max_steps,
         weight_decay=args.weight_decay,
+        label_smoothing=args.label_smoothing,
+        labels_offset=args.labels_offset,
+        checkpoint_path=args.checkpoint_path,
+        checkpoint_exclude_scopes=args.checkpoint_exclude_scopes,
+        trainable_scopes=args.trainable_scopes,
+        ignore_missing_vars=args.ignore_missing_vars,
+        mixed_precision=args.mixed_precision,
         seed=args.seed,
         transform_dir=args.transform_dir,
+        **options,
     )
     print(
         f"trained {record['steps']} steps, final train accuracy "
@@ -244,14 +254,48 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model_name", default="lenet", help="network name (default lenet)")
     p.add_argument("--preprocessing_name", help="preprocessing (default: the network's)")
     p.add_argument("--image_size", type=int, help="input size (default: the network's)")
-    p.add_argument("--batch_size", type=int, default=32, help="default 32")
+    p.add_argument("--batch_size", type=int, default=32, help="over all replicas (default 32)")
     p.add_argument("--num_epochs", type=int, default=15, help="default 15")
-    p.add_argument(
-        "--optimizer", default="adam", choices=["adam", "sgd", "rmsprop"], help="default adam"
-    )
-    p.add_argument("--learning_rate", type=float, default=1e-3, help="default 0.001")
+    p.add_argument("--max_steps", type=int, help="stop after this many steps, if sooner")
     p.add_argument("--weight_decay", type=float, default=4e-5, help="L2 scale (default 4e-5)")
+    p.add_argument("--label_smoothing", type=float, default=0.0, help="default 0")
+    p.add_argument(
+        "--labels_offset",
+        type=int,
+        default=0,
+        help="subtracted from the labels: 1 drops a background class 0 (default 0)",
+    )
+    p.add_argument(
+        "--checkpoint_path",
+        help="fine-tune from this TF checkpoint (or directory) or Keras .weights.h5 file; "
+        "used only when model_dir has no checkpoint",
+    )
+    p.add_argument(
+        "--checkpoint_exclude_scopes",
+        help="comma-separated scopes not restored, e.g. InceptionV3/Logits",
+    )
+    p.add_argument("--trainable_scopes", help="comma-separated scopes to train (default all)")
+    p.add_argument(
+        "--ignore_missing_vars",
+        action="store_true",
+        help="initialize variables the checkpoint lacks instead of failing",
+    )
+    p.add_argument(
+        "--mixed_precision",
+        action="store_true",
+        help="float16 compute on GPU (bfloat16 on CPU), float32 weights",
+    )
     p.add_argument("--seed", type=int, default=0, help="default 0")
+    for f in dataclasses.fields(OptimizerOptions):
+        kind = float if "float" in str(f.type) else str
+        choices = {"optimizer": OPTIMIZERS, "learning_rate_decay_type": DECAY_TYPES}.get(f.name)
+        p.add_argument(
+            f"--{f.name}",
+            type=kind,
+            default=f.default,
+            choices=choices,
+            help=f"{f.metadata['help']} (default {f.default})",
+        )
 
     p = command("eval", _eval, "Evaluate a checkpoint: accuracy, loss, confusion matrix.")
     p.add_argument("--dataset_dir", required=True, help="output of `kubeslim convert`")

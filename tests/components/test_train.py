@@ -2,9 +2,13 @@
 
 import json
 
+import numpy as np
+import pytest
+
 from kubeslim.components.evaluate import evaluate
 from kubeslim.components.model_dir import ModelConfig
 from kubeslim.components.train import train
+from kubeslim.errors import KubeslimError
 
 from ..conftest import TRAIN_EPOCHS
 
@@ -41,3 +45,88 @@ def test_the_same_seed_reproduces_training_exactly(digits_dir, tmp_path):
         for i in range(2)
     ]
     assert runs[0]["history"] == runs[1]["history"]
+
+
+def _kernel(model_dir, layer_name):
+    from kubeslim.components.model_dir import load_model
+
+    model, _, _ = load_model(model_dir)
+    return model.get_layer(layer_name).kernel.numpy()
+
+
+def test_tf_slim_options_train_and_are_recorded(digits_dir, tmp_path):
+    record = train(
+        digits_dir,
+        tmp_path / "model",
+        num_epochs=3,
+        max_steps=20,
+        batch_size=128,
+        optimizer="momentum",
+        learning_rate=0.01,
+        learning_rate_decay_type="exponential",
+        num_epochs_per_decay=1.5,
+        learning_rate_decay_factor=0.5,
+        label_smoothing=0.1,
+    )
+    assert record["steps"] == 20  # max_steps cut the second 12-step epoch short
+    # The rate halves every 18 steps: epoch 1 ends at step 12, epoch 2 at step 20.
+    assert record["history"]["learning_rate"] == pytest.approx([0.01, 0.005])
+    assert (record["optimizer"], record["label_smoothing"]) == ("momentum", 0.1)
+    assert record["history"]["loss"][-1] < record["history"]["loss"][0]
+
+
+def test_tensorboard_gets_learning_rate_and_images_per_second(digits_dir, tmp_path):
+    import tensorflow as tf
+
+    train(digits_dir, tmp_path / "model", num_epochs=1, batch_size=128)
+    tags = set()
+    for events in (tmp_path / "model" / "logs" / "train").glob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(events)):
+            tags.update(value.tag for value in event.summary.value)
+    assert {"learning_rate", "images_per_second", "epoch_loss", "epoch_accuracy"} <= tags
+
+
+def test_moving_averages_are_what_evaluation_restores(digits_dir, tmp_path):
+    import tensorflow as tf
+
+    from kubeslim.components.model_dir import load_model
+
+    model_dir = tmp_path / "model"
+    train(digits_dir, model_dir, num_epochs=1, batch_size=64, moving_average_decay=0.9)
+    averaged, config, checkpoint = load_model(model_dir)
+    assert config.uses_moving_averages
+    raw = config.build()
+    tf.train.Checkpoint(model=raw).restore(checkpoint).expect_partial()
+    raw_kernel = raw.get_layer("fc3").kernel.numpy()
+    averaged_kernel = averaged.get_layer("fc3").kernel.numpy()
+    assert not np.allclose(raw_kernel, averaged_kernel)
+    # The averages trail the weights: closer to the weights than the initial values are.
+    assert np.abs(averaged_kernel - raw_kernel).max() < np.abs(raw_kernel).max()
+
+
+def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(digits_dir, tmp_path):
+    model_dir = tmp_path / "model"
+    train(digits_dir, model_dir, num_epochs=1, batch_size=128)
+    good = sorted(p.name for p in model_dir.glob("model.ckpt-*.index"))
+    with pytest.raises(KubeslimError, match=r"loss became (nan|inf).*model\.ckpt-12"):
+        train(
+            digits_dir, model_dir, num_epochs=3, batch_size=128, optimizer="sgd", learning_rate=1e12
+        )
+    assert sorted(p.name for p in model_dir.glob("model.ckpt-*.index")) == good
+
+
+def test_mixed_precision_trains_with_float32_weights(digits_dir, tmp_path):
+    record = train(
+        digits_dir, tmp_path / "model", num_epochs=1, batch_size=64, mixed_precision=True
+    )
+    assert record["precision_policy"] in ("mixed_bfloat16", "mixed_float16")
+    assert np.isfinite(record["history"]["loss"][0])
+    assert _kernel(tmp_path / "model", "fc3").dtype == np.float32
+
+
+def test_labels_offset_drops_class_zero(digits_dir, tmp_path):
+    train(digits_dir, tmp_path / "model", num_epochs=1, batch_size=128, labels_offset=1)
+    config = ModelConfig.load(tmp_path / "model")
+    assert (config.num_classes, config.class_names[0], config.labels_offset) == (9, "1", 1)
+    metrics = evaluate(digits_dir, tmp_path / "model", tmp_path / "eval")
+    assert metrics["num_examples"] == 359 - 36  # the test split's zeros are skipped

@@ -1,0 +1,193 @@
+"""Fine-tuning from a checkpoint, as TF-Slim's ``train_image_classifier.py`` did it: restore
+every variable outside ``--checkpoint_exclude_scopes`` at step 0, and train only the
+variables inside ``--trainable_scopes``.
+
+Checkpoints are read variable by variable, so a head of another size can be excluded:
+a TF checkpoint written by ``kubeslim train`` (matched through its object graph) or a
+Keras ``.weights.h5`` file (matched the way Keras saves it, layer by layer in order).
+"""
+
+import logging
+import re
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+from tensorflow.core.protobuf import trackable_object_graph_pb2
+
+from kubeslim.components.nets.nets_factory import in_scopes, layer_scope
+from kubeslim.errors import KubeslimError
+
+log = logging.getLogger(__name__)
+
+_OBJECT_GRAPH = "_CHECKPOINTABLE_OBJECT_GRAPH"
+
+
+def _tf_checkpoint_values(prefix: str, model: keras.Model) -> dict[str, np.ndarray]:
+    """Values of ``model``'s variables in a TF checkpoint saved as ``Checkpoint(model=...)``,
+    keyed by ``variable.path``; variables the checkpoint lacks are left out."""
+    reader = tf.train.load_checkpoint(prefix)
+    graph = trackable_object_graph_pb2.TrackableObjectGraph()
+    graph.ParseFromString(reader.get_tensor(_OBJECT_GRAPH))
+
+    def child(node_id: int | None, *names: str) -> int | None:
+        if node_id is None:
+            return None
+        for ref in graph.nodes[node_id].children:
+            if ref.local_name in names:
+                return ref.node_id
+        return None
+
+    operations = child(child(0, "model"), "_operations")
+    values = {}
+    for index, layer in enumerate(model.operations):
+        layer_id = child(operations, str(index))
+        for variable in layer.weights:
+            var_id = child(layer_id, variable.name, "_" + variable.name)
+            if var_id is not None and graph.nodes[var_id].attributes:
+                key = graph.nodes[var_id].attributes[0].checkpoint_key
+                values[variable.path] = reader.get_tensor(key)
+    return values
+
+
+def _snake_case(name: str) -> str:
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _keras_weights_values(path: Path, model: keras.Model) -> dict[str, np.ndarray]:
+    """Values of ``model``'s variables in a Keras ``.weights.h5`` file, keyed by
+    ``variable.path``. Keras stores layer ``i`` of each class as ``layers/<class>_<i>``."""
+    import h5py
+
+    values = {}
+    seen: dict[str, int] = {}
+    with h5py.File(path, "r") as f:
+        for layer in model.layers:
+            name = _snake_case(type(layer).__name__)
+            seen[name] = seen.get(name, -1) + 1
+            key = f"layers/{name}" + (f"_{seen[name]}" if seen[name] else "") + "/vars"
+            stored = f.get(key)
+            for i, variable in enumerate(layer.weights):
+                if stored is not None and str(i) in stored:
+                    values[variable.path] = stored[str(i)][()]
+    return values
+
+
+def read_checkpoint(path: str | Path, model: keras.Model) -> dict[str, np.ndarray]:
+    """Values for ``model``'s variables from a TF checkpoint (a prefix, or a directory whose
+    latest checkpoint is used) or a Keras ``.weights.h5`` file.
+
+    Raises:
+      KubeslimError: ``path`` is neither.
+    """
+    path = Path(path)
+    if path.suffix == ".h5":
+        if not path.is_file():
+            raise KubeslimError(f"--checkpoint_path {path}: no such Keras weights file")
+        return _keras_weights_values(path, model)
+    prefix = tf.train.latest_checkpoint(str(path)) if path.is_dir() else str(path)
+    if prefix is None or not tf.io.gfile.exists(prefix + ".index"):
+        raise KubeslimError(
+            f"--checkpoint_path {path}: not a TF checkpoint prefix, a directory holding one, "
+            "or a Keras .weights.h5 file"
+        )
+    return _tf_checkpoint_values(prefix, model)
+
+
+def _variable_scope(model: keras.Model, layer: keras.layers.Layer, variable) -> str:
+    return f"{layer_scope(model, layer)}/{variable.name}"
+
+
+def restore_for_fine_tuning(
+    model: keras.Model,
+    checkpoint_path: str | Path,
+    exclude_scopes: list[str] = (),
+    ignore_missing_vars: bool = False,
+) -> int:
+    """Assigns every variable of ``model`` outside ``exclude_scopes`` from the checkpoint.
+
+    Returns:
+      The number of variables restored.
+
+    Raises:
+      KubeslimError: a variable's shape differs from the checkpoint's (the message names each
+        one and the scope to exclude, and explains a 1,001-vs-1,000 class head), or a
+        variable is missing and ``ignore_missing_vars`` is off.
+    """
+    values = read_checkpoint(checkpoint_path, model)
+    mismatched, missing, assignments = [], [], []
+    for layer in model.layers:
+        if in_scopes(layer_scope(model, layer), exclude_scopes):
+            continue
+        for variable in layer.weights:
+            scope = _variable_scope(model, layer, variable)
+            if variable.path not in values:
+                missing.append(scope)
+            elif tuple(values[variable.path].shape) != tuple(variable.shape):
+                mismatched.append((layer, scope, variable.shape, values[variable.path].shape))
+            else:
+                assignments.append((variable, values[variable.path]))
+    if mismatched:
+        raise KubeslimError(_mismatch_message(model, checkpoint_path, mismatched))
+    if missing and not ignore_missing_vars:
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        shown = ", ".join(missing[:5]) + more
+        raise KubeslimError(
+            f"--checkpoint_path {checkpoint_path} lacks {len(missing)} variables of "
+            f"{model.name}: {shown}; is it a checkpoint of this network? "
+            "(--ignore_missing_vars initializes them instead)"
+        )
+    for variable, value in assignments:
+        variable.assign(value)
+    log.info(
+        "fine-tuning from %s: restored %d variables, excluded scopes %s, %d missing",
+        checkpoint_path,
+        len(assignments),
+        list(exclude_scopes) or "none",
+        len(missing),
+    )
+    return len(assignments)
+
+
+def _mismatch_message(model: keras.Model, checkpoint_path, mismatched) -> str:
+    lines = [f"--checkpoint_path {checkpoint_path} does not fit {model.name}:"]
+    for _, scope, shape, stored in mismatched:
+        lines.append(f"  {scope}: model {list(shape)}, checkpoint {list(stored)}")
+    scopes = sorted({f"{model.name}/{layer.name.split('.')[0]}" for layer, *_ in mismatched})
+    lines.append(f"Exclude them: --checkpoint_exclude_scopes={','.join(scopes)}")
+    heads = {(shape[-1], stored[-1]) for _, _, shape, stored in mismatched if len(shape) == 1}
+    for classes, stored_classes in heads:
+        if stored_classes - classes in (1, -1):
+            lines.append(
+                f"The checkpoint's head has {stored_classes} classes and the model's "
+                f"{classes}: TF-Slim's ImageNet checkpoints differ by the background class "
+                "0 (Inception and MobileNet have 1,001 outputs, VGG and ResNet v1 1,000). "
+                "--labels_offset=1 drops class 0 of a data set that has it; otherwise "
+                "exclude the head and train a new one."
+            )
+    return "\n".join(lines)
+
+
+def set_trainable_scopes(model: keras.Model, trainable_scopes: list[str]) -> int:
+    """Freezes every layer with weights outside ``trainable_scopes`` (all layers train when
+    it is empty).
+
+    Returns:
+      The number of trainable variables left.
+
+    Raises:
+      KubeslimError: no layer is in the scopes.
+    """
+    if not trainable_scopes:
+        return len(model.trainable_weights)
+    for layer in model.layers:
+        if layer.weights:
+            layer.trainable = in_scopes(layer_scope(model, layer), trainable_scopes)
+    if not model.trainable_weights:
+        raise KubeslimError(
+            f"--trainable_scopes {','.join(trainable_scopes)} match no layer of {model.name} "
+            f"(scopes look like {layer_scope(model, model.layers[-1])})"
+        )
+    return len(model.trainable_weights)

@@ -1,0 +1,62 @@
+"""Fine-tuning as TF-Slim did it: restore outside the excluded scopes at step 0, train only
+the trainable scopes, and explain a head that does not fit."""
+
+import numpy as np
+import pytest
+
+from kubeslim.components.model_dir import load_model
+from kubeslim.components.train import train
+from kubeslim.errors import KubeslimError
+
+
+def _layer(model_dir, name):
+    model, _, _ = load_model(model_dir)
+    return model.get_layer(name)
+
+
+def test_a_head_that_does_not_fit_names_the_variables_the_scope_and_labels_offset(
+    digits_dir, model_dir, tmp_path
+):
+    with pytest.raises(KubeslimError) as error:
+        train(digits_dir, tmp_path / "ft", num_epochs=1, labels_offset=1, checkpoint_path=model_dir)
+    message = str(error.value)
+    assert "LeNet/fc4/kernel: model [1024, 9], checkpoint [1024, 10]" in message
+    assert "LeNet/fc4/bias: model [9], checkpoint [10]" in message
+    assert "--checkpoint_exclude_scopes=LeNet/fc4" in message
+    assert "--labels_offset" in message and "background class" in message
+    assert "conv1" not in message
+
+
+@pytest.mark.parametrize("source", ["tf_checkpoint", "keras_weights"])
+def test_fine_tuning_restores_all_but_the_excluded_head_and_trains_only_the_scopes(
+    digits_dir, model_dir, tmp_path, source
+):
+    checkpoint = model_dir
+    if source == "keras_weights":
+        model, _, _ = load_model(model_dir)
+        checkpoint = tmp_path / "lenet.weights.h5"
+        model.save_weights(checkpoint)
+    train(
+        digits_dir,
+        tmp_path / "ft",
+        num_epochs=1,
+        batch_size=128,
+        labels_offset=1,
+        checkpoint_path=str(checkpoint),
+        checkpoint_exclude_scopes="LeNet/fc4",
+        trainable_scopes="LeNet/fc3,LeNet/fc4",
+    )
+    for frozen in ("conv1", "conv2"):  # restored, then not trained
+        np.testing.assert_array_equal(
+            _layer(tmp_path / "ft", frozen).kernel.numpy(), _layer(model_dir, frozen).kernel.numpy()
+        )
+    trained = _layer(tmp_path / "ft", "fc3").kernel.numpy()
+    assert not np.array_equal(trained, _layer(model_dir, "fc3").kernel.numpy())
+    assert _layer(tmp_path / "ft", "fc4").kernel.shape == (1024, 9)
+
+
+def test_bad_checkpoint_path_and_scopes_are_named(digits_dir, tmp_path):
+    with pytest.raises(KubeslimError, match="--checkpoint_path .*nowhere"):
+        train(digits_dir, tmp_path / "a", num_epochs=1, checkpoint_path=str(tmp_path / "nowhere"))
+    with pytest.raises(KubeslimError, match="--trainable_scopes LeNet/conv9 match no layer"):
+        train(digits_dir, tmp_path / "b", num_epochs=1, trainable_scopes="LeNet/conv9")
