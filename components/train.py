@@ -3,8 +3,8 @@
 
 Checkpoints go to ``model_dir`` every epoch, so a restarted run resumes from the last one;
 TensorBoard logs (loss, accuracy, learning rate, images per second) go to ``model_dir/logs``.
-Across several GPUs the model is mirrored; across workers described by ``TF_CONFIG`` it is
-trained with ``MultiWorkerMirroredStrategy`` and only the chief writes the model directory.
+Across several local GPUs the model is mirrored (``MirroredStrategy``); only the chief of a
+distributed job writes the model directory.
 """
 
 import contextlib
@@ -120,10 +120,20 @@ class _StopAtStep(keras.callbacks.Callback):
 
 
 def _strategy() -> tf.distribute.Strategy:
-    """Multi-worker from ``TF_CONFIG``, mirrored over several local GPUs, else the default."""
+    """Mirrored over several local GPUs, else the default strategy.
+
+    Raises:
+      KubeslimError: ``TF_CONFIG`` describes several workers. Keras 3's ``fit`` fails under
+        ``MultiWorkerMirroredStrategy`` (keras-team/keras#20585), so that is refused up front
+        instead of failing in the first step.
+    """
     cluster = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
     if sum(len(cluster.get(kind, [])) for kind in ("chief", "worker")) > 1:
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        raise KubeslimError(
+            "TF_CONFIG describes several workers, but Keras 3's fit does not run under "
+            "MultiWorkerMirroredStrategy (keras-team/keras#20585); train on one worker "
+            "(all its GPUs are mirrored)"
+        )
     if len(tf.config.list_logical_devices("GPU")) > 1:
         return tf.distribute.MirroredStrategy()
     return tf.distribute.get_strategy()
