@@ -123,3 +123,54 @@ def evaluate(
         metrics["num_examples"],
     )
     return metrics
+
+
+def evaluate_checkpoints(
+    dataset_dir: str | Path,
+    model_dir: str | Path,
+    output_dir: str | Path,
+    *,
+    split: str | None = None,
+    eval_interval_secs: float = 60,
+    timeout_secs: float | None = None,
+    batch_size: int = 256,
+) -> list[dict[str, Any]]:
+    """TF-Slim's evaluation loop: evaluates the latest checkpoint of ``model_dir``, then each
+    new one as training writes it, until none arrives for ``timeout_secs`` (forever when
+    None). Each checkpoint's metrics and plot go to ``output_dir/step-N``; ``history.json``
+    lists them all and ``logs/`` has them for TensorBoard.
+
+    Returns:
+      The metrics of every checkpoint evaluated, oldest first.
+    """
+    import tensorflow as tf
+
+    history: list[dict[str, Any]] = []
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for checkpoint in tf.train.checkpoints_iterator(
+        str(model_dir), min_interval_secs=eval_interval_secs, timeout=timeout_secs
+    ):
+        step = int(checkpoint.rsplit("-", 1)[1])
+        metrics = evaluate(
+            dataset_dir,
+            model_dir,
+            output_dir / f"step-{step}",
+            split=split,
+            checkpoint_path=checkpoint,
+            batch_size=batch_size,
+        )
+        history.append(
+            {k: metrics[k] for k in ("checkpoint", "top1_accuracy", "top5_accuracy", "loss")}
+            | {"step": step}
+        )
+        writer = tf.summary.create_file_writer(str(output_dir / "logs"))
+        with writer.as_default(step=step):
+            for name in ("top1_accuracy", "top5_accuracy", "loss"):
+                tf.summary.scalar(f"eval/{name}", metrics[name])
+        writer.close()
+        (output_dir / "history.json").write_text(json.dumps(history, indent=2) + "\n")
+    log.info(
+        "no new checkpoint in %s for %s s: %d evaluated", model_dir, timeout_secs, len(history)
+    )
+    return history

@@ -4,9 +4,11 @@
 Signatures:
 
 - ``serving_default``: ``image_bytes`` (string [batch], PNG or JPEG) -> ``logits`` and
-  ``probabilities`` (float32 [batch, num_classes]), ``class_id`` (int64 [batch]) and
-  ``class_name`` (string [batch]). Decoding, the transform and the evaluation preprocessing
-  run inside the graph, the same code the trainer's input pipeline runs.
+  ``probabilities`` (float32 [batch, num_classes]), ``class_id`` (int64 [batch]),
+  ``class_name`` (string [batch]) and the five best classes, ``top_k_probabilities``,
+  ``top_k_class_ids`` and ``top_k_class_names`` ([batch, min(5, num_classes)]).
+  Decoding, the transform and the evaluation preprocessing run inside the graph, the same
+  code the trainer's input pipeline runs.
 - ``classify_images``: ``images`` (float32 [batch, size, size, channels], already
   preprocessed) -> ``probabilities`` and ``logits``; this is the graph ``freeze`` folds.
 
@@ -31,6 +33,7 @@ from kubeslim.components.model_dir import (
 from kubeslim.fileio import atomic_output_dir
 
 SERVING_SIGNATURE = "serving_default"
+TOP_K = 5
 IMAGES_SIGNATURE = "classify_images"
 
 log = logging.getLogger(__name__)
@@ -73,11 +76,15 @@ class ServingModule(tf.Module):
         outputs = self._classify_images(images)
         probabilities = outputs["probabilities"]
         class_id = tf.argmax(probabilities, axis=1)
+        top_k = tf.math.top_k(probabilities, k=min(TOP_K, self._config.num_classes))
         return {
             "logits": outputs["logits"],
             "probabilities": probabilities,
             "class_id": class_id,
             "class_name": tf.gather(self._class_names, class_id),
+            "top_k_probabilities": top_k.values,
+            "top_k_class_ids": tf.cast(top_k.indices, tf.int64),
+            "top_k_class_names": tf.gather(self._class_names, top_k.indices),
         }
 
 

@@ -27,11 +27,12 @@ NODES_FILE = "frozen_graph.json"
 log = logging.getLogger(__name__)
 
 
-def freeze_saved_model(export_dir: str | Path, output_dir: str | Path) -> dict[str, Any]:
-    """Freezes the ``classify_images`` signature of ``export_dir`` into ``output_dir``.
+def frozen_signature(export_dir: str | Path) -> tuple[Any, Any]:
+    """The ``classify_images`` signature of ``export_dir`` and its frozen counterpart, a
+    concrete function with the variables folded into constants.
 
-    Returns:
-      The node-name record written to ``frozen_graph.json``.
+    Raises:
+      KubeslimError: ``export_dir`` is not an export with that signature.
     """
     if not (Path(export_dir) / "saved_model.pb").is_file():
         raise KubeslimError(f"{export_dir} is not a SavedModel directory (no saved_model.pb)")
@@ -39,12 +40,26 @@ def freeze_saved_model(export_dir: str | Path, output_dir: str | Path) -> dict[s
     if IMAGES_SIGNATURE not in loaded.signatures:
         raise KubeslimError(f"{export_dir} has no {IMAGES_SIGNATURE!r} signature")
     signature = loaded.signatures[IMAGES_SIGNATURE]
-    frozen = convert_variables_to_constants_v2(signature)
-    graph_def = frozen.graph.as_graph_def()
+    return signature, convert_variables_to_constants_v2(signature)
+
+
+def output_tensor_names(signature: Any, frozen: Any) -> dict[str, str]:
+    """Output name (``probabilities``, ``logits``) -> the frozen graph's tensor name."""
     outputs = tf.nest.pack_sequence_as(signature.structured_outputs, frozen.outputs)
+    return {name: t.name for name, t in outputs.items()}
+
+
+def freeze_saved_model(export_dir: str | Path, output_dir: str | Path) -> dict[str, Any]:
+    """Freezes the ``classify_images`` signature of ``export_dir`` into ``output_dir``.
+
+    Returns:
+      The node-name record written to ``frozen_graph.json``.
+    """
+    signature, frozen = frozen_signature(export_dir)
+    graph_def = frozen.graph.as_graph_def()
     record = {
         "inputs": {t.name.split(":")[0]: t.name for t in frozen.inputs},
-        "outputs": {name: t.name for name, t in outputs.items()},
+        "outputs": output_tensor_names(signature, frozen),
         "input_shape": frozen.inputs[0].shape.as_list(),
         "num_nodes": len(graph_def.node),
         "source": str(export_dir),

@@ -108,8 +108,21 @@ def _train(args: argparse.Namespace, _: list[str]) -> None:
 
 
 def _eval(args: argparse.Namespace, _: list[str]) -> None:
-    from kubeslim.components.evaluate import evaluate
+    from kubeslim.components.evaluate import evaluate, evaluate_checkpoints
 
+    if args.watch:
+        history = evaluate_checkpoints(
+            args.dataset_dir,
+            args.model_dir,
+            args.output_dir,
+            split=args.split,
+            eval_interval_secs=args.eval_interval_secs,
+            timeout_secs=args.timeout_secs,
+        )
+        for h in history:
+            print(f"step {h['step']}: top-1 {h['top1_accuracy']:.4f}, loss {h['loss']:.4f}")
+        print(f"{len(history)} checkpoints evaluated; written to {args.output_dir}")
+        return
     m = evaluate(
         args.dataset_dir,
         args.model_dir,
@@ -143,6 +156,54 @@ def _freeze(args: argparse.Namespace, _: list[str]) -> None:
     if args.check_dataset_dir:
         diff = max_abs_difference(args.output_dir, args.export_dir, args.check_dataset_dir)
         print(f"max |frozen - SavedModel| on the held-out split: {diff:.3g}")
+
+
+def _tflite(args: argparse.Namespace, _: list[str]) -> None:
+    from kubeslim.components.tflite import compare_with_saved_model, convert
+
+    record = convert(args.export_dir, args.output_dir, args.dataset_dir)
+    for quantization, name in record["files"].items():
+        size = record["bytes"][quantization] / 1e6
+        line = f"{quantization:8s} {args.output_dir}/{name} ({size:.2f} MB)"
+        if args.dataset_dir:
+            c = compare_with_saved_model(
+                f"{args.output_dir}/{name}", args.export_dir, args.dataset_dir
+            )
+            line += (
+                f": max |TFLite - SavedModel| {c['max_abs_difference']:.3g}, top-1 agreement "
+                f"{c['top1_agreement']:.4f} on {c['num_examples']} held-out images"
+            )
+        print(line)
+
+
+def _predict(args: argparse.Namespace, _: list[str]) -> None:
+    from kubeslim.components.predict import predict
+
+    for result in predict(args.model, args.images):
+        print(result["image"])
+        for name, score in result["top"]:
+            print(f"  {score:.5f}  {name}")
+
+
+def _benchmark(args: argparse.Namespace, _: list[str]) -> None:
+    from kubeslim.components.benchmark import benchmark_network
+
+    r = benchmark_network(
+        args.model,
+        batch_size=args.batch_size,
+        num_batches=args.num_batches,
+        image_size=args.image_size,
+    )
+    print(
+        f"{r['model_name']}: {r['parameters']:,} parameters, batches of {r['batch_size']} "
+        f"{r['image_size']}x{r['image_size']} images on {r['device']}"
+    )
+    for name in ("forward", "forward_backward"):
+        t = r[name]
+        print(
+            f"{name:17s} {t['seconds_per_batch']:.4f} +/- {t['stdev']:.4f} s/batch, "
+            f"{t['images_per_second']:.1f} images/s"
+        )
 
 
 def _compile_pipeline(args: argparse.Namespace, _: list[str]) -> None:
@@ -305,6 +366,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--split", help="split to evaluate (default: test, or validation where there is no test)"
     )
     p.add_argument("--checkpoint_path", help="checkpoint prefix (default: the latest)")
+    p.add_argument(
+        "--watch",
+        action="store_true",
+        help="TF-Slim's eval loop: evaluate each new checkpoint into OUTPUT_DIR/step-N",
+    )
+    p.add_argument(
+        "--eval_interval_secs", type=float, default=60, help="--watch polling (default 60)"
+    )
+    p.add_argument(
+        "--timeout_secs",
+        type=float,
+        help="--watch stops after this long without a new checkpoint (default: never)",
+    )
 
     p = command("export", _export, "Export a SavedModel taking encoded image bytes.")
     p.add_argument("--model_dir", required=True, help="output of `kubeslim train`")
@@ -318,6 +392,34 @@ def build_parser() -> argparse.ArgumentParser:
         "--check_dataset_dir",
         help="also compare the frozen graph with the SavedModel on this data set's held-out split",
     )
+
+    p = command(
+        "tflite",
+        _tflite,
+        "Convert an exported model to TFLite in float32, float16 and (with --dataset_dir) "
+        "int8, and check each against the SavedModel.",
+    )
+    p.add_argument("--export_dir", required=True, help="output of `kubeslim export`")
+    p.add_argument("--output_dir", required=True, help="directory for the .tflite files")
+    p.add_argument(
+        "--dataset_dir",
+        help="a converted data set: its train split calibrates int8, its held-out split "
+        "checks every file against the SavedModel",
+    )
+
+    p = command("predict", _predict, "Top-5 classes of image files (PNG or JPEG).")
+    p.add_argument("--model", required=True, help="output of `kubeslim export`")
+    p.add_argument("images", nargs="+", help="image files")
+
+    p = command(
+        "benchmark",
+        _benchmark,
+        "Time a net's forward and forward-backward pass on random data.",
+    )
+    p.add_argument("--model", required=True, help="network name, e.g. alexnet_v2")
+    p.add_argument("--batch_size", type=int, default=32, help="default 32")
+    p.add_argument("--num_batches", type=int, default=10, help="timed batches (default 10)")
+    p.add_argument("--image_size", type=int, help="input size (default: the network's)")
 
     p = command(
         "compile-pipeline",

@@ -47,3 +47,28 @@ def test_the_held_out_split_is_test_else_validation():
     assert dataset_spec.held_out_split(validation) == "validation"
     with pytest.raises(KubeslimError, match="'t' has no test or validation split"):
         dataset_spec.held_out_split({"name": "t", "splits": {"train": {}}})
+
+
+def test_eval_loop_evaluates_new_checkpoints_until_the_timeout(digits_dir, tmp_path):
+    import threading
+
+    from kubeslim.components.evaluate import evaluate_checkpoints
+    from kubeslim.components.train import train
+
+    model_dir = tmp_path / "model"
+    train(digits_dir, model_dir, num_epochs=1, batch_size=128)
+    # Two more epochs are trained while the loop watches.
+    trainer = threading.Thread(
+        target=train, args=(digits_dir, model_dir), kwargs={"num_epochs": 3, "batch_size": 128}
+    )
+    trainer.start()
+    history = evaluate_checkpoints(
+        digits_dir, model_dir, tmp_path / "eval", eval_interval_secs=0.2, timeout_secs=15
+    )
+    trainer.join()
+    steps = [h["step"] for h in history]
+    assert steps[0] in (12, 24) and steps[-1] == 36 and steps == sorted(set(steps))
+    assert len(steps) >= 2
+    for step in steps:
+        assert (tmp_path / "eval" / f"step-{step}" / "metrics.json").is_file()
+    assert json.loads((tmp_path / "eval" / "history.json").read_text()) == history

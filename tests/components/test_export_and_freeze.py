@@ -81,3 +81,17 @@ def test_frozen_graph_has_no_variables_and_matches_the_saved_model(
     expected = serving(image_bytes=encoded)["probabilities"].numpy()
     np.testing.assert_allclose(probabilities, expected, atol=1e-5, rtol=0)
     assert (probabilities.argmax(axis=1) == labels).mean() >= 0.9
+
+
+def test_serving_returns_the_top_five_classes_with_names(digits_dir, export_dir):
+    encoded, _ = _test_images(digits_dir, n=8)
+    served = tf.saved_model.load(str(export_dir)).signatures["serving_default"](image_bytes=encoded)
+    probabilities = served["probabilities"].numpy()
+    ids = served["top_k_class_ids"].numpy()
+    assert ids.shape == (8, 5)
+    np.testing.assert_array_equal(ids, np.argsort(-probabilities, axis=1)[:, :5])
+    np.testing.assert_allclose(
+        served["top_k_probabilities"].numpy(), np.take_along_axis(probabilities, ids, 1)
+    )
+    names = served["top_k_class_names"].numpy().astype(str)
+    np.testing.assert_array_equal(names, ids.astype(str))  # the digits are named "0".."9"

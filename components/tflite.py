@@ -1,0 +1,153 @@
+"""Converts an exported SavedModel to TensorFlow Lite in float32, float16 and int8, and runs
+the result, so it can be checked against the SavedModel.
+
+The frozen ``classify_images`` signature is converted, the same graph ``freeze`` writes
+(preprocessed float images in, probabilities and logits out). int8 is full-integer
+quantization calibrated on a sample of the training TFRecords, preprocessed as in
+evaluation; its inputs and outputs stay float32.
+"""
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from kubeslim import dataset_spec
+from kubeslim.components import input_pipeline
+from kubeslim.components.export import SERVING_SIGNATURE
+from kubeslim.components.freeze import frozen_signature, output_tensor_names
+from kubeslim.components.model_dir import ModelConfig, load_transform
+from kubeslim.fileio import atomic_output_dir
+
+QUANTIZATIONS = ("float32", "float16", "int8")
+TFLITE_FILE = "model_{}.tflite"
+TFLITE_RECORD = "tflite.json"
+
+log = logging.getLogger(__name__)
+
+
+def preprocessed_images(
+    export_dir: str | Path, dataset_dir: str | Path, split: str, limit: int | None = None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(encoded image bytes, preprocessed float images) of ``split``, in batches of 64,
+    preprocessed by the export's own config and transform."""
+    config = ModelConfig.load(export_dir)
+    transform = load_transform(export_dir, config)
+    descriptor = dataset_spec.read_descriptor(dataset_dir)
+    files = dataset_spec.split_files(dataset_dir, descriptor, split)
+    ds = tf.data.TFRecordDataset(files).map(input_pipeline.parse_example)
+    if limit is not None:
+        ds = ds.take(limit)
+    for encoded, _ in ds.batch(64):
+        images = tf.map_fn(
+            lambda e: config.preprocess_encoded(e, False, transform),
+            encoded,
+            fn_output_signature=tf.float32,
+        )
+        yield encoded.numpy(), images.numpy()
+
+
+def convert(
+    export_dir: str | Path,
+    output_dir: str | Path,
+    dataset_dir: str | Path | None = None,
+    num_calibration_images: int = 200,
+) -> dict[str, Any]:
+    """Writes ``model_float32.tflite`` and ``model_float16.tflite`` and, given
+    ``dataset_dir``, ``model_int8.tflite`` calibrated on its train split.
+
+    Returns:
+      The record written to ``tflite.json``: files and sizes in bytes.
+    """
+    signature, frozen = frozen_signature(export_dir)
+    sizes = {}
+    with atomic_output_dir(output_dir) as tmp:
+        for quantization in QUANTIZATIONS:
+            if quantization == "int8" and dataset_dir is None:
+                continue
+            converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen])
+            if quantization == "float16":
+                converter.optimizations = [tf.lite.Optimize.DEFAULT]
+                converter.target_spec.supported_types = [tf.float16]
+            elif quantization == "int8":
+                converter.optimizations = [tf.lite.Optimize.DEFAULT]
+                converter.representative_dataset = _representative_data(
+                    export_dir, dataset_dir, num_calibration_images
+                )
+                converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+            path = tmp / TFLITE_FILE.format(quantization)
+            path.write_bytes(converter.convert())
+            sizes[quantization] = path.stat().st_size
+        record = {
+            "files": {q: TFLITE_FILE.format(q) for q in sizes},
+            "outputs": {
+                name: tensor.split(":")[0]
+                for name, tensor in output_tensor_names(signature, frozen).items()
+            },
+            "bytes": sizes,
+            "source": str(export_dir),
+            "calibration_images": num_calibration_images if "int8" in sizes else 0,
+        }
+        (tmp / TFLITE_RECORD).write_text(json.dumps(record, indent=2) + "\n")
+    log.info(
+        "TFLite written to %s: %s",
+        output_dir,
+        ", ".join(f"{q} {n / 1e6:.2f} MB" for q, n in sizes.items()),
+    )
+    return record
+
+
+def _representative_data(
+    export_dir: str | Path, dataset_dir: str | Path, limit: int
+) -> Callable[[], Iterator[list[np.ndarray]]]:
+    def samples() -> Iterator[list[np.ndarray]]:
+        for _, images in preprocessed_images(export_dir, dataset_dir, "train", limit):
+            for image in images:
+                yield [image[None]]
+
+    return samples
+
+
+def load_tflite(path: str | Path) -> Callable[[np.ndarray], dict[str, np.ndarray]]:
+    """A TFLite model written by ``convert`` as a function from preprocessed images to its
+    named outputs (``probabilities``, ``logits``)."""
+    path = Path(path)
+    names = json.loads((path.parent / TFLITE_RECORD).read_text())["outputs"]
+    interpreter = tf.lite.Interpreter(model_path=str(path))
+    (image_input,) = interpreter.get_input_details()
+    output_index = {d["name"]: d["index"] for d in interpreter.get_output_details()}
+
+    def run(images: np.ndarray) -> dict[str, np.ndarray]:
+        interpreter.resize_tensor_input(image_input["index"], images.shape)
+        interpreter.allocate_tensors()
+        interpreter.set_tensor(image_input["index"], images.astype(np.float32))
+        interpreter.invoke()
+        return {name: interpreter.get_tensor(output_index[t]).copy() for name, t in names.items()}
+
+    return run
+
+
+def compare_with_saved_model(
+    tflite_path: str | Path,
+    export_dir: str | Path,
+    dataset_dir: str | Path,
+    split: str | None = None,
+) -> dict[str, float]:
+    """The TFLite model against the SavedModel's ``serving_default`` on ``split`` (by default
+    the held-out one): the largest probability difference and the share of images whose
+    top-1 class agrees."""
+    serving = tf.saved_model.load(str(export_dir)).signatures[SERVING_SIGNATURE]
+    run = load_tflite(tflite_path)
+    split = split or dataset_spec.held_out_split(dataset_spec.read_descriptor(dataset_dir))
+    worst, agree, total = 0.0, 0, 0
+    for encoded, images in preprocessed_images(export_dir, dataset_dir, split):
+        expected = serving(image_bytes=tf.constant(encoded))["probabilities"].numpy()
+        got = run(images)["probabilities"]
+        worst = max(worst, float(np.abs(got - expected).max()))
+        agree += int((got.argmax(1) == expected.argmax(1)).sum())
+        total += len(images)
+    return {"max_abs_difference": worst, "top1_agreement": agree / total, "num_examples": total}
