@@ -9,7 +9,7 @@ PIPELINE_YAML ?= build/kubeslim-image-classifier.yaml
 PIPELINE_ROOT ?= runs
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test compile-pipeline run-local bench bench-convert bench-input lint format lock clean
+.PHONY: help install demo test compile-pipeline run-local bench bench-convert bench-input bench-train lint format lock clean
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -34,13 +34,16 @@ compile-pipeline: install ## Write the KFP pipeline YAML to upload in the Kubefl
 run-local: install ## Run the whole pipeline with kfp.local; outputs under runs/
 	$(KUBESLIM) run-local --pipeline_root $(PIPELINE_ROOT)
 
-bench: bench-convert bench-input ## Run every benchmark (results under benchmarks/results/)
+bench: bench-convert bench-input bench-train ## Run every benchmark (results under benchmarks/results/)
 
 bench-convert: install ## Converter speed and memory: Beam vs one process vs TF-Slim's loop (minutes)
 	$(PY) benchmarks/bench_convert.py
 
 bench-input: install ## Input pipeline examples/s per preprocessing vs LeNet/CifarNet training rate
 	$(PY) benchmarks/bench_input.py
+
+bench-train: install ## LeNet/CifarNet training images/s: fed from TFRecords vs from memory
+	$(PY) benchmarks/bench_train.py
 
 lint: install ## Check formatting and lint with ruff
 	$(VENV)/bin/ruff check .

@@ -25,7 +25,7 @@ PREPROCESSING_SIZES = {"lenet": 28, "cifarnet": 32, "inception": 224, "vgg": 224
 TARGET = 3.0
 
 
-def _synthetic_dataset(name: str, shape: tuple[int, int, int], count: int):
+def synthetic_dataset(name: str, shape: tuple[int, int, int], count: int):
     from kubeslim.beam.datasets.base import ArrayDataset
 
     class Synthetic(ArrayDataset):
@@ -103,8 +103,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-input-") as tmp:
         datasets = {
             "digits": ("digits", 1),
-            "mnist_sized": (_synthetic_dataset("mnist_sized", (28, 28, 1), 10_000), 1),
-            "cifar_sized": (_synthetic_dataset("cifar_sized", (32, 32, 3), 10_000), 3),
+            "mnist_sized": (synthetic_dataset("mnist_sized", (28, 28, 1), 10_000), 1),
+            "cifar_sized": (synthetic_dataset("cifar_sized", (32, 32, 3), 10_000), 3),
         }
         for label, (dataset, channels) in datasets.items():
             out = Path(tmp) / label

@@ -3,15 +3,15 @@
 
 Checkpoints go to ``model_dir`` every epoch, so a restarted run resumes from the last one;
 TensorBoard logs (loss, accuracy, learning rate, images per second) go to ``model_dir/logs``.
-Across several local GPUs the model is mirrored (``MirroredStrategy``); only the chief of a
-distributed job writes the model directory.
+Across several local GPUs the model is mirrored; across the workers ``TF_CONFIG`` describes
+it is trained with ``MultiWorkerMirroredStrategy`` and only the chief writes the model
+directory (see ``distribute``).
 """
 
 import contextlib
 import json
 import logging
 import math
-import os
 import shutil
 import tempfile
 import time
@@ -23,7 +23,7 @@ import keras
 import tensorflow as tf
 
 from kubeslim import dataset_spec
-from kubeslim.components import fine_tune
+from kubeslim.components import distribute, fine_tune
 from kubeslim.components.model_dir import (
     CHECKPOINT_PREFIX,
     LOGS_DIR,
@@ -119,34 +119,6 @@ class _StopAtStep(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def _strategy() -> tf.distribute.Strategy:
-    """Mirrored over several local GPUs, else the default strategy.
-
-    Raises:
-      KubeslimError: ``TF_CONFIG`` describes several workers. Keras 3's ``fit`` fails under
-        ``MultiWorkerMirroredStrategy`` (keras-team/keras#20585), so that is refused up front
-        instead of failing in the first step.
-    """
-    cluster = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
-    if sum(len(cluster.get(kind, [])) for kind in ("chief", "worker")) > 1:
-        raise KubeslimError(
-            "TF_CONFIG describes several workers, but Keras 3's fit does not run under "
-            "MultiWorkerMirroredStrategy (keras-team/keras#20585); train on one worker "
-            "(all its GPUs are mirrored)"
-        )
-    if len(tf.config.list_logical_devices("GPU")) > 1:
-        return tf.distribute.MirroredStrategy()
-    return tf.distribute.get_strategy()
-
-
-def _is_chief(strategy: tf.distribute.Strategy) -> bool:
-    resolver = getattr(strategy, "cluster_resolver", None)
-    if resolver is None or not resolver.task_type:
-        return True
-    has_chief = "chief" in resolver.cluster_spec().as_dict()
-    return resolver.task_type == "chief" or (not has_chief and resolver.task_id == 0)
-
-
 @contextlib.contextmanager
 def _precision_policy(mixed_precision: bool) -> Iterator[str]:
     """``mixed_float16`` on GPU, ``mixed_bfloat16`` on CPU, for the duration of training."""
@@ -231,7 +203,7 @@ def train(
     Returns:
       The training record written to ``training.json``: hyper-parameters and per-epoch history.
     """
-    strategy = _strategy()  # first: multi-worker collectives must be set up before any op
+    strategy = distribute.strategy_from_environment()  # first, before any TensorFlow op
     try:
         options = OptimizerOptions(**optimizer_flags)
     except TypeError as e:
@@ -251,7 +223,7 @@ def train(
     model_dir = Path(model_dir)
     if model_dir.exists() and not model_dir.is_dir():
         raise KubeslimError(f"model directory {model_dir} exists and is not a directory")
-    chief = _is_chief(strategy)
+    chief = distribute.is_chief(strategy)
     write_dir = model_dir if chief else Path(tempfile.mkdtemp(prefix="kubeslim-worker-"))
     model_dir.mkdir(parents=True, exist_ok=True)
 
@@ -282,11 +254,8 @@ def train(
         model = config.build(weight_decay=weight_decay)
         opt = make_optimizer(options, steps_per_epoch)
         trainable = fine_tune.set_trainable_scopes(model, _split_scopes(trainable_scopes))
-        model.compile(
-            optimizer=opt,
-            loss=SparseCrossentropy(config.num_classes, label_smoothing),
-            metrics=["accuracy"],
-        )
+        loss = SparseCrossentropy(config.num_classes, label_smoothing)
+        model.compile(optimizer=opt, loss=loss, metrics=["accuracy"])
         opt = model.optimizer  # a LossScaleOptimizer wraps it under mixed_float16
         opt.build(model.trainable_variables)
     train_ds = config.make_dataset(
@@ -343,15 +312,28 @@ def train(
     if max_steps is not None:
         callbacks.insert(0, _StopAtStep(max_steps, opt.iterations))
     start = time.perf_counter()
-    history = model.fit(
-        train_ds,
-        epochs=num_epochs,
-        initial_epoch=initial_epoch,
-        steps_per_epoch=steps_per_epoch,
-        shuffle=False,  # the tf.data pipeline shuffles; Keras's own flag does not apply to it
-        verbose=2,
-        callbacks=callbacks,
-    )
+    if distribute.is_multi_worker(strategy):
+        history = distribute.fit_multi_worker(
+            model,
+            loss,
+            train_ds,
+            strategy,
+            batch_size=batch_size,
+            epochs=num_epochs,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=steps_per_epoch,
+            callbacks=callbacks,
+        )
+    else:
+        history = model.fit(
+            train_ds,
+            epochs=num_epochs,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=steps_per_epoch,
+            shuffle=False,  # the tf.data pipeline shuffles; Keras's own flag does not apply
+            verbose=2,
+            callbacks=callbacks,
+        ).history
     seconds = time.perf_counter() - start
     steps = int(opt.iterations.numpy())
     record = {
@@ -378,7 +360,7 @@ def train(
         )
         if seconds
         else 0,
-        "history": _merge_history(model_dir / TRAINING_FILE, initial_epoch, history.history),
+        "history": _merge_history(model_dir / TRAINING_FILE, initial_epoch, history),
     }
     if chief:
         (model_dir / TRAINING_FILE).write_text(json.dumps(record, indent=2) + "\n")
