@@ -1,17 +1,19 @@
 """Benchmark of training fed from TFRecords against training fed from memory.
 
 For LeNet on MNIST-sized (28x28x1) and CifarNet on CIFAR-sized (32x32x3) synthetic data,
-measures in the same run the images per second ``model.fit`` trains at when fed by the real
-input pipeline (TFRecords read, parsed, decoded and preprocessed by tf.data, as
-``kubeslim train`` feeds it) and when fed the same number of already-preprocessed images
-from memory. Target: the TFRecord-fed rate is at least 0.9 of the in-memory one. Run with
-``make bench-train``; results go to benchmarks/results/train.{json,md}.
+measures in the same run (alternating, medians of several runs) the images per second
+``model.fit`` trains at when fed by the real input pipeline (TFRecords read, parsed, decoded
+and preprocessed by tf.data, as ``kubeslim train`` feeds it) and when fed the same number of
+already-preprocessed images from memory. Target: the TFRecord-fed rate is at least 0.9 of
+the in-memory one. Run with ``make bench-train``; results go to
+benchmarks/results/train.{json,md}.
 """
 
 import argparse
 import json
 import os
 import platform
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -57,8 +59,11 @@ def _fit_rate(model, data, steps: int, epochs: int) -> float:
     return (epochs - 1) * steps * BATCH / sum(timer.seconds[1:])
 
 
-def measure(dataset_dir: Path, model_name: str, steps: int, epochs: int) -> dict[str, float]:
-    """TFRecord-fed and memory-fed training rates of ``model_name``, one after the other."""
+def measure(
+    dataset_dir: Path, model_name: str, steps: int, epochs: int, repeats: int
+) -> dict[str, list[float]]:
+    """TFRecord-fed and memory-fed training rates of ``model_name``, alternating feeds
+    ``repeats`` times so that drifts in machine load hit both alike."""
     import tensorflow as tf
 
     from kubeslim.components.model_dir import ModelConfig
@@ -70,7 +75,6 @@ def measure(dataset_dir: Path, model_name: str, steps: int, epochs: int) -> dict
         model_name, net_fn.preprocessing_name, shape[0], shape[2], 10, tuple("0123456789"), "x"
     )
     records = config.make_dataset(dataset_dir, "train", batch_size=BATCH, is_training=True, seed=0)
-    tfrecord_rate = _fit_rate(_compiled(model_name, shape[0], shape[2]), records, steps, epochs)
     # The same number of images, preprocessed once, then served from memory.
     images, labels = [], []
     for x, y in records.take(steps):
@@ -83,14 +87,19 @@ def measure(dataset_dir: Path, model_name: str, steps: int, epochs: int) -> dict
         .repeat()
         .prefetch(tf.data.AUTOTUNE)
     )
-    memory_rate = _fit_rate(_compiled(model_name, shape[0], shape[2]), in_memory, steps, epochs)
-    return {"tfrecords": tfrecord_rate, "in_memory": memory_rate}
+    rates: dict[str, list[float]] = {"tfrecords": [], "in_memory": []}
+    for _ in range(repeats):
+        for feed, data in (("tfrecords", records), ("in_memory", in_memory)):
+            model = _compiled(model_name, shape[0], shape[2])
+            rates[feed].append(_fit_rate(model, data, steps, epochs))
+    return rates
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=100, help="steps per timed epoch")
     parser.add_argument("--epochs", type=int, default=4, help="epochs, the first untimed")
+    parser.add_argument("--repeats", type=int, default=3, help="alternating runs per feed")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from kubeslim.beam.convert import convert_dataset
@@ -100,20 +109,22 @@ def main() -> None:
         for model_name, (label, shape) in CASES.items():
             out = Path(tmp) / label
             convert_dataset(synthetic_dataset(label, shape, 10_000), out)
-            rates = measure(out, model_name, args.steps, args.epochs)
-            ratio = rates["tfrecords"] / rates["in_memory"]
+            rates = measure(out, model_name, args.steps, args.epochs, args.repeats)
+            tfrecords = statistics.median(rates["tfrecords"])
+            in_memory = statistics.median(rates["in_memory"])
             rows.append(
                 {
                     "model": model_name,
                     "data": label,
-                    "tfrecords_images_per_second": round(rates["tfrecords"], 1),
-                    "in_memory_images_per_second": round(rates["in_memory"], 1),
-                    "ratio": round(ratio, 3),
+                    "tfrecords_images_per_second": round(tfrecords, 1),
+                    "in_memory_images_per_second": round(in_memory, 1),
+                    "ratio": round(tfrecords / in_memory, 3),
+                    "runs": {k: [round(v, 1) for v in vs] for k, vs in rates.items()},
                 }
             )
             print(
-                f"  {model_name:<9} TFRecords {rates['tfrecords']:8.0f} images/s, "
-                f"in memory {rates['in_memory']:8.0f} images/s, ratio {ratio:.3f}",
+                f"  {model_name:<9} TFRecords {tfrecords:8.0f} images/s, "
+                f"in memory {in_memory:8.0f} images/s, ratio {tfrecords / in_memory:.3f}",
                 flush=True,
             )
     report = {
@@ -121,6 +132,7 @@ def main() -> None:
         "batch_size": BATCH,
         "steps_per_epoch": args.steps,
         "timed_epochs": args.epochs - 1,
+        "repeats": args.repeats,
         "results": rows,
         "target": TARGET,
     }
@@ -136,7 +148,8 @@ def _markdown(report: dict) -> str:
         "",
         f"Machine: {report['machine']['cpu_count']} cores, {report['machine']['platform']}. "
         f"Batch {report['batch_size']}, {report['timed_epochs']} timed epochs of "
-        f"{report['steps_per_epoch']} steps after one untimed, both feeds in one run.",
+        f"{report['steps_per_epoch']} steps after one untimed; the feeds alternate "
+        f"{report['repeats']} times in one run and the medians are compared.",
         "",
         "| net | data | TFRecord-fed images/s | in-memory images/s | ratio |",
         "| --- | --- | --- | --- | --- |",

@@ -125,3 +125,39 @@ def freeze_model(
     frozen_model.metadata["inputs"] = record["inputs"]
     frozen_model.metadata["outputs"] = record["outputs"]
     frozen_model.metadata["max_abs_difference"] = difference
+
+
+@dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
+def convert_tflite(
+    saved_model: Input[Model],
+    dataset: Input[Dataset],
+    max_difference: float,
+    min_int8_agreement: float,
+    tflite_model: Output[Model],
+):
+    """Converts the SavedModel to TFLite float32, float16 and int8 (calibrated on the training
+    TFRecords) and fails unless float32 matches the SavedModel within ``max_difference`` and
+    int8 agrees with its top-1 on ``min_int8_agreement`` of the held-out split."""
+    from kubeslim.components.tflite import compare_with_saved_model, convert
+    from kubeslim.errors import KubeslimError
+
+    record = convert(saved_model.path, tflite_model.path, dataset.path)
+    checks = {
+        quantization: compare_with_saved_model(
+            f"{tflite_model.path}/{name}", saved_model.path, dataset.path
+        )
+        for quantization, name in record["files"].items()
+    }
+    if checks["float32"]["max_abs_difference"] > max_difference:
+        raise KubeslimError(
+            f"TFLite float32 differs from the SavedModel by "
+            f"{checks['float32']['max_abs_difference']:.3g} > {max_difference}"
+        )
+    if checks["int8"]["top1_agreement"] < min_int8_agreement:
+        raise KubeslimError(
+            f"TFLite int8 agrees on top-1 for {checks['int8']['top1_agreement']:.4f} of the "
+            f"held-out images < {min_int8_agreement}"
+        )
+    tflite_model.metadata["format"] = "tflite"
+    tflite_model.metadata["bytes"] = record["bytes"]
+    tflite_model.metadata["checks"] = checks

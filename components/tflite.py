@@ -9,6 +9,7 @@ evaluation; its inputs and outputs stay float32.
 
 import json
 import logging
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -117,7 +118,10 @@ def load_tflite(path: str | Path) -> Callable[[np.ndarray], dict[str, np.ndarray
     named outputs (``probabilities``, ``logits``)."""
     path = Path(path)
     names = json.loads((path.parent / TFLITE_RECORD).read_text())["outputs"]
-    interpreter = tf.lite.Interpreter(model_path=str(path))
+    with warnings.catch_warnings():
+        # TF 2.21 still ships tf.lite.Interpreter; it warns of a move to ai_edge_litert.
+        warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")
+        interpreter = tf.lite.Interpreter(model_path=str(path))
     (image_input,) = interpreter.get_input_details()
     output_index = {d["name"]: d["index"] for d in interpreter.get_output_details()}
 

@@ -30,6 +30,7 @@ def create_pipeline(image: str = kfp_components.DEFAULT_IMAGE) -> BaseComponent:
         weight_decay: float = 5e-4,
         seed: int = 0,
         freeze_max_difference: float = 1e-5,
+        int8_min_agreement: float = 0.97,
     ):
         """Parameters are the pipeline's configuration surface in the Kubeflow UI.
 
@@ -42,13 +43,15 @@ def create_pipeline(image: str = kfp_components.DEFAULT_IMAGE) -> BaseComponent:
           image_size: network input size; 0 for the network's default.
           batch_size: training batch size.
           num_epochs: passes over the training split.
-          optimizer: adam, sgd or rmsprop.
+          optimizer: adadelta, adagrad, adam, ftrl, momentum, sgd or rmsprop.
           learning_rate: the optimizer's learning rate.
           weight_decay: L2 scale on the weights (5e-4 suits the digits demo; TF-Slim's
             default for ImageNet nets is 4e-5).
           seed: split, shuffle and initialization seed.
           freeze_max_difference: the largest allowed difference between the frozen graph's
-            and the SavedModel's probabilities on the held-out split.
+            (and TFLite float32's) and the SavedModel's probabilities on the held-out split.
+          int8_min_agreement: the smallest share of held-out images on which TFLite int8
+            must agree with the SavedModel's top-1 class.
         """
         convert_task = kfp_components.convert_dataset(
             dataset_name=dataset_name, source=dataset_source, seed=seed
@@ -77,6 +80,12 @@ def create_pipeline(image: str = kfp_components.DEFAULT_IMAGE) -> BaseComponent:
             dataset=dataset,
             max_difference=freeze_max_difference,
         )
+        tflite_task = kfp_components.convert_tflite(
+            saved_model=export_task.outputs["saved_model"],
+            dataset=dataset,
+            max_difference=freeze_max_difference,
+            min_int8_agreement=int8_min_agreement,
+        )
         for task, display_name in [
             (convert_task, "convert (Beam)"),
             (analyze_task, "analyze (TFT)"),
@@ -84,6 +93,7 @@ def create_pipeline(image: str = kfp_components.DEFAULT_IMAGE) -> BaseComponent:
             (evaluate_task, "evaluate"),
             (export_task, "export SavedModel"),
             (freeze_task, "freeze GraphDef"),
+            (tflite_task, "convert TFLite"),
         ]:
             task.set_display_name(display_name)
             task.set_container_image(image)

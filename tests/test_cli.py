@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+from PIL import Image
 
 from kubeslim.cli import build_parser, main
 
@@ -14,6 +15,9 @@ SUBCOMMANDS = [
     "eval",
     "export",
     "freeze",
+    "tflite",
+    "predict",
+    "benchmark",
     "compile-pipeline",
     "run-local",
 ]
@@ -54,6 +58,24 @@ def test_steps_chain_from_the_command_line(tmp_path, capsys):
     assert "input  images: images:0 shape [None, 28, 28, 1]" in out
     diff = float(out.rsplit("SavedModel| on the held-out split: ", 1)[1])
     assert diff <= 1e-5
+    tflite = ["tflite", "--export_dir", str(export), "--output_dir", str(tmp_path / "tflite")]
+    assert main([*tflite, "--dataset_dir", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "float32" in out and "float16" in out and "int8" in out
+    assert out.count("top-1 agreement") == 3
+    assert (
+        main([*evaluation, "--output_dir", str(tmp_path / "w"), "--watch", "--timeout_secs", "1"])
+        == 0
+    )
+    assert "step 12: top-1 " in capsys.readouterr().out
+    png = tmp_path / "blank.png"
+    Image.new("L", (8, 8)).save(png)
+    assert main(["predict", "--model", str(export), str(png)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == str(png) and len(out) == 6
+    bench = ["benchmark", "--model", "lenet", "--batch_size", "4", "--num_batches", "2"]
+    assert main(bench) == 0
+    assert "forward_backward" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -79,6 +101,13 @@ def test_steps_chain_from_the_command_line(tmp_path, capsys):
         (["compile-pipeline", "--output", "{tmp}"], "give a path ending in .yaml"),
         (["compile-pipeline", "--output", "{tmp}/p.json"], "give a path ending in .yaml"),
         (["freeze", "--export_dir", "{tmp}", "--output_dir", "{tmp}/f"], "no saved_model.pb"),
+        (["tflite", "--export_dir", "{tmp}", "--output_dir", "{tmp}/t"], "no saved_model.pb"),
+        (["predict", "--model", "{tmp}", "{tmp}/file"], "no saved_model.pb"),
+        (["benchmark", "--model", "lenet5"], "unknown model 'lenet5'"),
+        (
+            ["train", "--dataset_dir", "{tmp}", "--model_dir", "{tmp}/m", "--label_smoothing", "1"],
+            "--label_smoothing must be in [0, 1)",
+        ),
     ],
 )
 def test_bad_input_gives_one_clear_line_and_exit_2(tmp_path, capsys, argv, message):

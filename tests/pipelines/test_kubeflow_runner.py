@@ -14,6 +14,7 @@ STEPS = {
     "evaluate-model",
     "export-model",
     "freeze-model",
+    "convert-tflite",
 }
 
 
@@ -33,6 +34,7 @@ def test_spec_names_every_step_and_their_order(tmp_path):
     assert set(tasks["train-model"].dependent_tasks) == {"convert-dataset", "analyze-dataset"}
     assert set(tasks["evaluate-model"].dependent_tasks) == {"convert-dataset", "train-model"}
     assert set(tasks["freeze-model"].dependent_tasks) == {"convert-dataset", "export-model"}
+    assert set(tasks["convert-tflite"].dependent_tasks) == {"convert-dataset", "export-model"}
     assert tasks["evaluate-model"].task_info.name == "evaluate"
 
 

@@ -25,6 +25,7 @@ def test_run_local_produces_all_artifacts(tmp_path, capsys):
         "evaluate-model/evaluation": ["metrics.json", "confusion_matrix.png"],
         "export-model/saved_model": ["saved_model.pb", "labels.txt"],
         "freeze-model/frozen_model": ["frozen_graph.pb", "frozen_graph.json"],
+        "convert-tflite/tflite_model": ["model_float32.tflite", "model_int8.tflite"],
     }
     for output, files in expected.items():
         assert str(run_dir / output) in out
@@ -36,6 +37,11 @@ def test_run_local_produces_all_artifacts(tmp_path, capsys):
     freeze = json.loads((run_dir / "freeze-model/executor_output.json").read_text())
     (frozen,) = freeze["artifacts"]["frozen_model"]["artifacts"]
     assert frozen["metadata"]["max_abs_difference"] <= 1e-5
+    tflite = json.loads((run_dir / "convert-tflite/executor_output.json").read_text())
+    (converted,) = tflite["artifacts"]["tflite_model"]["artifacts"]
+    checks = converted["metadata"]["checks"]
+    assert checks["float32"]["max_abs_difference"] <= 1e-5
+    assert checks["int8"]["top1_agreement"] >= 0.97
 
 
 def test_a_failing_task_fails_the_run_with_a_clear_error(tmp_path):
