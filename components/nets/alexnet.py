@@ -3,9 +3,8 @@ without LRN): five convolutions, then fc6-fc8 as convolutions, so it also runs f
 convolutionally on larger inputs."""
 
 import keras
-from keras import layers
 
-from kubeslim.components.nets.slim_ops import conv2d, max_pool
+from kubeslim.components.nets.slim_ops import conv2d, fully_connected_head, max_pool
 
 
 def alexnet_v2(
@@ -25,12 +24,7 @@ def alexnet_v2(
     net = conv2d(net, 384, 3, "conv4")
     net = conv2d(net, 256, 3, "conv5")
     net = max_pool(net, 3, "pool5")
-    net = conv2d(net, 4096, net.shape[1], "fc6", padding="valid", initializer=fc_init)
-    net = layers.Dropout(1.0 - dropout_keep_prob, name="dropout6")(net)
-    net = conv2d(net, 4096, 1, "fc7", initializer=fc_init)
-    net = layers.Dropout(1.0 - dropout_keep_prob, name="dropout7")(net)
-    net = conv2d(net, num_classes, 1, "fc8", activation=None, initializer=fc_init)
-    logits = layers.GlobalAveragePooling2D(name="fc8.squeezed")(net)
+    logits = fully_connected_head(net, num_classes, dropout_keep_prob, 4096, fc_init)
     return keras.Model(images, logits, name="alexnet_v2")
 
 

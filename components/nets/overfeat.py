@@ -2,9 +2,8 @@
 defines it; fc6-fc8 are convolutions."""
 
 import keras
-from keras import layers
 
-from kubeslim.components.nets.slim_ops import conv2d, max_pool
+from kubeslim.components.nets.slim_ops import conv2d, fully_connected_head, max_pool
 
 
 def overfeat(
@@ -24,12 +23,7 @@ def overfeat(
     net = conv2d(net, 1024, 3, "conv4")
     net = conv2d(net, 1024, 3, "conv5")
     net = max_pool(net, 2, "pool5")
-    net = conv2d(net, 3072, net.shape[1], "fc6", padding="valid", initializer=fc_init)
-    net = layers.Dropout(1.0 - dropout_keep_prob, name="dropout6")(net)
-    net = conv2d(net, 4096, 1, "fc7", initializer=fc_init)
-    net = layers.Dropout(1.0 - dropout_keep_prob, name="dropout7")(net)
-    net = conv2d(net, num_classes, 1, "fc8", activation=None, initializer=fc_init)
-    logits = layers.GlobalAveragePooling2D(name="fc8.squeezed")(net)
+    logits = fully_connected_head(net, num_classes, dropout_keep_prob, 3072, fc_init)
     return keras.Model(images, logits, name="overfeat")
 
 

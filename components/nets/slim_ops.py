@@ -100,3 +100,21 @@ def logits_head(
     x = layers.GlobalAveragePooling2D(name=scope(name, "AvgPool"))(x)
     x = layers.Dropout(1.0 - dropout_keep_prob, name=scope(name, "Dropout"))(x)
     return layers.Dense(num_classes, name=name)(x)
+
+
+def fully_connected_head(
+    x: keras.KerasTensor,
+    num_classes: int,
+    dropout_keep_prob: float,
+    fc6_units: int,
+    initializer: keras.initializers.Initializer | str = "glorot_uniform",
+) -> keras.KerasTensor:
+    """fc6 (a VALID convolution over the whole feature map), fc7 (1x1, 4096) and fc8 (1x1
+    logits), with dropout between, squeezed to [batch, num_classes]: the head of AlexNet,
+    OverFeat and VGG, written as convolutions as TF-Slim wrote it."""
+    x = conv2d(x, fc6_units, x.shape[1], "fc6", padding="valid", initializer=initializer)
+    x = layers.Dropout(1.0 - dropout_keep_prob, name="dropout6")(x)
+    x = conv2d(x, 4096, 1, "fc7", initializer=initializer)
+    x = layers.Dropout(1.0 - dropout_keep_prob, name="dropout7")(x)
+    x = conv2d(x, num_classes, 1, "fc8", activation=None, initializer=initializer)
+    return layers.GlobalAveragePooling2D(name=scope("fc8", "squeezed"))(x)

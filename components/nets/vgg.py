@@ -5,9 +5,8 @@ from collections.abc import Sequence
 from functools import partial
 
 import keras
-from keras import layers
 
-from kubeslim.components.nets.slim_ops import conv2d, max_pool, scope
+from kubeslim.components.nets.slim_ops import conv2d, fully_connected_head, max_pool, scope
 
 _WIDTHS = (64, 128, 256, 512, 512)
 
@@ -28,12 +27,7 @@ def vgg(
         for i in range(1, count + 1):
             net = conv2d(net, width, 3, scope(f"conv{block}", f"conv{block}_{i}"))
         net = max_pool(net, 2, f"pool{block}")
-    net = conv2d(net, 4096, net.shape[1], "fc6", padding="valid")
-    net = layers.Dropout(1.0 - dropout_keep_prob, name="dropout6")(net)
-    net = conv2d(net, 4096, 1, "fc7")
-    net = layers.Dropout(1.0 - dropout_keep_prob, name="dropout7")(net)
-    net = conv2d(net, num_classes, 1, "fc8", activation=None)
-    logits = layers.GlobalAveragePooling2D(name="fc8.squeezed")(net)
+    logits = fully_connected_head(net, num_classes, dropout_keep_prob, 4096)
     return keras.Model(images, logits, name=name)
 
 
