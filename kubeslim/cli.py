@@ -12,6 +12,7 @@ import inspect
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -230,6 +231,44 @@ def _run_local(args: argparse.Namespace, _: list[str]) -> None:
         print(f"  {name:<{width}}  {path}")
 
 
+def _submit(args: argparse.Namespace, _: list[str]) -> None:
+    from kubeslim.pipelines.submit import TOKEN_ENV, submit_pipeline
+
+    if not args.host:
+        raise KubeslimError("--host not given and KF_PIPELINES_ENDPOINT not set")
+    result = submit_pipeline(
+        args.host,
+        args.package,
+        version_name=args.version_name or time.strftime("%Y%m%d-%H%M%S"),
+        experiment_name=args.experiment,
+        run_name=args.run_name,
+        parameters=_parse_params(args.param),
+        schedule=args.schedule,
+        token=os.environ.get(TOKEN_ENV),
+    )
+    print(f"pipeline {result.pipeline_id}, version {result.version_id}")
+    kind = "recurring run" if result.recurring_run_id else "run"
+    print(f"{kind} {result.recurring_run_id or result.run_id}: {result.url}")
+
+
+def _parse_params(values: Sequence[str]) -> dict[str, Any]:
+    """``NAME=VALUE`` pipeline arguments, typed as the pipeline declares them."""
+    declared = _pipeline_parameters()
+    params: dict[str, Any] = {}
+    for value in values:
+        name, sep, text = value.partition("=")
+        if not sep or name not in declared:
+            raise KubeslimError(
+                f"--param {value!r}: expected NAME=VALUE with NAME one of {', '.join(declared)}"
+            )
+        kind = type(declared[name].default)
+        try:
+            params[name] = kind(text)
+        except ValueError:
+            raise KubeslimError(f"--param {value!r}: {name} takes {kind.__name__} values") from None
+    return params
+
+
 def _pipeline_parameters() -> dict[str, inspect.Parameter]:
     from kubeslim.pipelines.image_classifier import create_pipeline
 
@@ -435,6 +474,37 @@ def build_parser() -> argparse.ArgumentParser:
         "--image",
         default=os.environ.get("KUBESLIM_IMAGE") or DEFAULT_IMAGE,
         help=f"container image of every step (default $KUBESLIM_IMAGE or {DEFAULT_IMAGE})",
+    )
+
+    p = command(
+        "submit",
+        _submit,
+        "Upload the compiled pipeline to Kubeflow Pipelines as a new version and start a run "
+        "(or a recurring run). The token is read from $KFP_TOKEN, never from a flag.",
+    )
+    p.add_argument(
+        "--host",
+        default=os.environ.get("KF_PIPELINES_ENDPOINT"),
+        help="Kubeflow Pipelines API address (default $KF_PIPELINES_ENDPOINT)",
+    )
+    p.add_argument(
+        "--package",
+        default="build/kubeslim-image-classifier.yaml",
+        help="compiled pipeline (default build/kubeslim-image-classifier.yaml)",
+    )
+    p.add_argument("--version_name", help="pipeline version name (default: the time)")
+    p.add_argument("--experiment", default="kubeslim", help="experiment (default kubeslim)")
+    p.add_argument("--run_name", help="run name (default: pipeline and version)")
+    p.add_argument(
+        "--schedule",
+        help="cron expression (5 fields, or 6 with seconds first): a recurring run instead",
+    )
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a pipeline argument, repeatable (see `kubeslim run-local --help` for the names)",
     )
 
     p = command(

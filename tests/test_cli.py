@@ -19,6 +19,7 @@ SUBCOMMANDS = [
     "predict",
     "benchmark",
     "compile-pipeline",
+    "submit",
     "run-local",
 ]
 
@@ -104,6 +105,11 @@ def test_steps_chain_from_the_command_line(tmp_path, capsys):
         (["tflite", "--export_dir", "{tmp}", "--output_dir", "{tmp}/t"], "no saved_model.pb"),
         (["predict", "--model", "{tmp}", "{tmp}/file"], "no saved_model.pb"),
         (["benchmark", "--model", "lenet5"], "unknown model 'lenet5'"),
+        (["submit", "--host", "http://127.0.0.1:9", "--param", "epochs=3"], "--param 'epochs=3'"),
+        (
+            ["submit", "--host", "http://127.0.0.1:9", "--param", "num_epochs=x"],
+            "num_epochs takes int values",
+        ),
         (
             ["train", "--dataset_dir", "{tmp}", "--model_dir", "{tmp}/m", "--label_smoothing", "1"],
             "--label_smoothing must be in [0, 1)",

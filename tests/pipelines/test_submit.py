@@ -1,0 +1,83 @@
+"""`kubeslim submit` against a fake Kubeflow Pipelines API on 127.0.0.1: what it uploads, the
+run it starts, and clear errors for a refusing or unreachable host."""
+
+import socket
+
+import pytest
+import yaml
+
+from kubeslim.cli import main
+from kubeslim.errors import KubeslimError
+from kubeslim.pipelines.kubeflow_runner import compile_pipeline
+from kubeslim.pipelines.submit import cron_schedule, submit_pipeline
+
+from .fake_kfp import fake_kfp_server
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory):
+    return compile_pipeline(tmp_path_factory.mktemp("build") / "pipeline.yaml")
+
+
+def test_submit_uploads_the_spec_and_starts_a_run_with_the_parameters(package, monkeypatch, capsys):
+    monkeypatch.setenv("KFP_TOKEN", "s3cret-token")
+    with fake_kfp_server(token="s3cret-token") as kfp:
+        argv = ["submit", "--host", kfp.url, "--package", str(package), "--version_name", "abc123"]
+        argv += ["--param", "num_epochs=3", "--param", "model_name=cifarnet"]
+        assert main(argv) == 0
+        out = capsys.readouterr()
+        (upload,) = kfp.calls("POST", "/pipelines/upload")
+        assert upload.query["name"] == "kubeslim-image-classifier"
+        assert yaml.safe_load(upload.uploaded_file()) == yaml.safe_load(package.read_text())
+        (version,) = kfp.calls("POST", "/pipelines/upload_version")
+        assert version.query["name"] == "abc123"
+        assert yaml.safe_load(version.uploaded_file()) == yaml.safe_load(package.read_text())
+        (run,) = kfp.calls("POST", "/runs")
+        body = run.json()
+        assert body["runtime_config"]["parameters"] == {"num_epochs": 3, "model_name": "cifarnet"}
+        assert body["pipeline_version_reference"]["pipeline_version_id"] == "version-2"
+        assert body["experiment_id"].startswith("experiment-")
+        assert all(r.headers["authorization"] == "Bearer s3cret-token" for r in kfp.requests)
+    assert "s3cret-token" not in out.out + out.err
+    assert f"{kfp.url}/#/runs/details/run-" in out.out
+
+
+def test_a_second_submit_adds_a_version_to_the_same_pipeline_and_experiment(package):
+    with fake_kfp_server() as kfp:
+        first = submit_pipeline(kfp.url, package, version_name="v1")
+        second = submit_pipeline(kfp.url, package, version_name="v2")
+        assert len(kfp.calls("POST", "/pipelines/upload")) == 1
+        assert len(kfp.calls("POST", "/experiments")) == 1
+        assert first.pipeline_id == second.pipeline_id
+        assert first.experiment_id == second.experiment_id
+        assert first.version_id != second.version_id
+
+
+def test_schedule_creates_a_recurring_run(package):
+    with fake_kfp_server() as kfp:
+        result = submit_pipeline(kfp.url, package, version_name="v1", schedule="0 3 * * *")
+        assert result.run_id is None and result.recurring_run_id.startswith("recurring-")
+        (recurring,) = kfp.calls("POST", "/recurringruns")
+        assert recurring.json()["trigger"]["cron_schedule"]["cron"] == "0 0 3 * * *"
+        assert not kfp.calls("POST", "/runs")
+
+
+def test_a_refused_token_and_an_unreachable_host_give_clear_errors(package, monkeypatch):
+    with fake_kfp_server(token="right") as kfp:
+        with pytest.raises(KubeslimError, match="refused the request \\(HTTP 401\\).*KFP_TOKEN"):
+            submit_pipeline(kfp.url, package, version_name="v1", token="wrong")
+        assert not kfp.calls("POST", "/pipelines/upload")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed when the block ends: nothing listens there
+    with pytest.raises(
+        KubeslimError, match=f"cannot reach Kubeflow Pipelines at http://127.0.0.1:{port}"
+    ):
+        submit_pipeline(f"http://127.0.0.1:{port}", package, version_name="v1")
+
+
+def test_bad_schedule_and_missing_package_are_named(tmp_path):
+    with pytest.raises(KubeslimError, match="--schedule 'daily'"):
+        cron_schedule("daily")
+    with pytest.raises(KubeslimError, match="make compile-pipeline"):
+        submit_pipeline("http://127.0.0.1:9", tmp_path / "none.yaml", version_name="v")
