@@ -31,8 +31,8 @@ test: install ## Run the test suite
 compile-pipeline: install ## Write the KFP pipeline YAML to upload in the Kubeflow UI (IMAGE=...)
 	$(KUBESLIM) compile-pipeline --output $(PIPELINE_YAML) --image $(IMAGE)
 
-run-local: install ## Run the whole pipeline with kfp.local; outputs under runs/
-	$(KUBESLIM) run-local --pipeline_root $(PIPELINE_ROOT)
+run-local: install ## Run the whole pipeline with kfp.local; outputs under runs/ (ARGS="--num_epochs 5 ...")
+	$(KUBESLIM) run-local --pipeline_root $(PIPELINE_ROOT) $(ARGS)
 
 bench: bench-convert bench-input bench-train ## Run every benchmark (results under benchmarks/results/)
 

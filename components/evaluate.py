@@ -4,7 +4,7 @@ the confusion matrix (TF-Slim's ``eval_image_classifier.py``)."""
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -43,8 +43,8 @@ def classification_metrics(
     }
 
 
-def plot_confusion_matrix(metrics: dict[str, Any], path: Path) -> None:
-    """Draws the confusion matrix with counts, true classes as rows."""
+def plot_confusion_matrix(metrics: dict[str, Any], path: Path | BinaryIO) -> None:
+    """Draws the confusion matrix with counts, true classes as rows, as a PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -66,7 +66,7 @@ def plot_confusion_matrix(metrics: dict[str, Any], path: Path) -> None:
             color = "white" if n > threshold else "black"
             ax.text(j, i, str(n), ha="center", va="center", color=color, fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, format="png", dpi=100)
     plt.close(fig)
 
 

@@ -21,6 +21,7 @@ from kubeslim.beam.datasets import dataset_factory
 from kubeslim.components.kfp_components import DEFAULT_IMAGE
 from kubeslim.components.optimization import DECAY_TYPES, OPTIMIZERS, OptimizerOptions
 from kubeslim.errors import KubeslimError
+from kubeslim.pipelines.image_classifier import ClusterOptions
 
 Handler = Callable[[argparse.Namespace, list[str]], None]
 
@@ -210,7 +211,24 @@ def _benchmark(args: argparse.Namespace, _: list[str]) -> None:
 def _compile_pipeline(args: argparse.Namespace, _: list[str]) -> None:
     from kubeslim.pipelines.kubeflow_runner import compile_pipeline
 
-    path = compile_pipeline(args.output, image=args.image)
+    selector = None
+    if args.gpu_node_selector.lower() != "none":
+        key, sep, value = args.gpu_node_selector.partition("=")
+        if not sep or not key:
+            raise KubeslimError(
+                f"--gpu_node_selector {args.gpu_node_selector!r}: expected KEY=VALUE or none"
+            )
+        selector = (key, value)
+    options = ClusterOptions(
+        accelerator_type=args.accelerator_type,
+        gpu_node_selector=selector,
+        gpu_toleration_key=None if args.gpu_toleration.lower() == "none" else args.gpu_toleration,
+        gpu_cpu_request=args.gpu_cpu_request,
+        gpu_memory_request=args.gpu_memory_request,
+        cpu_request=args.cpu_request,
+        memory_request=args.memory_request,
+    )
+    path = compile_pipeline(args.output, image=args.image, options=options)
     print(f"pipeline written to {path}: upload it in the Kubeflow Pipelines UI")
 
 
@@ -261,7 +279,7 @@ def _parse_params(values: Sequence[str]) -> dict[str, Any]:
             raise KubeslimError(
                 f"--param {value!r}: expected NAME=VALUE with NAME one of {', '.join(declared)}"
             )
-        kind = type(declared[name].default)
+        kind = _parameter_type(declared[name])
         try:
             params[name] = kind(text)
         except ValueError:
@@ -475,6 +493,32 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("KUBESLIM_IMAGE") or DEFAULT_IMAGE,
         help=f"container image of every step (default $KUBESLIM_IMAGE or {DEFAULT_IMAGE})",
     )
+    cluster = ClusterOptions()
+    p.add_argument(
+        "--accelerator_type",
+        default=cluster.accelerator_type,
+        help=f"GPU resource of train, evaluate and export (default {cluster.accelerator_type})",
+    )
+    p.add_argument(
+        "--gpu_node_selector",
+        default="=".join(cluster.gpu_node_selector),
+        help="KEY=VALUE label of the GPU node pool, or none "
+        f"(default {'='.join(cluster.gpu_node_selector)})",
+    )
+    p.add_argument(
+        "--gpu_toleration",
+        default=cluster.gpu_toleration_key,
+        help="taint key the GPU steps tolerate (Exists, NoSchedule), or none "
+        f"(default {cluster.gpu_toleration_key})",
+    )
+    for name in ("gpu_cpu_request", "gpu_memory_request", "cpu_request", "memory_request"):
+        default = getattr(cluster, name)
+        what = "GPU steps'" if name.startswith("gpu") else "other steps'"
+        p.add_argument(
+            f"--{name}",
+            default=default,
+            help=f"{what} {name.split('_')[-2]} request (default {default})",
+        )
 
     p = command(
         "submit",
@@ -515,11 +559,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--pipeline_root", default="runs", help="runs are written here (default runs)")
     for name, param in _pipeline_parameters().items():
-        kind = type(param.default)
         p.add_argument(
-            f"--{name}", type=kind, default=param.default, help=f"default {param.default}"
+            f"--{name}",
+            type=_parameter_type(param),
+            default=param.default,
+            help=f"default {param.default}",
         )
     return parser
+
+
+def _parse_bool(text: str) -> bool:
+    if text.lower() in ("true", "1", "yes"):
+        return True
+    if text.lower() in ("false", "0", "no"):
+        return False
+    raise ValueError(f"not a boolean: {text!r}")
+
+
+def _parameter_type(param: inspect.Parameter) -> Callable[[str], Any]:
+    """How to read a pipeline parameter's value from the command line."""
+    kind = type(param.default)
+    if kind is bool:
+        _parse_bool.__name__ = "bool"  # argparse names the type in its error message
+        return _parse_bool
+    return kind
 
 
 def _configure_logging(verbose: bool) -> None:

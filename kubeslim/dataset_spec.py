@@ -59,6 +59,28 @@ def read_descriptor(dataset_dir: str | Path) -> dict[str, Any]:
     return descriptor
 
 
+def copy_converted(dataset_dir: str | Path, destination: str | Path) -> dict[str, Any]:
+    """Copies an already converted data set (its descriptor, labels and every split's
+    shards) to ``destination``, so a pipeline can start from it instead of converting.
+
+    Returns:
+      Its descriptor.
+
+    Raises:
+      KubeslimError: ``dataset_dir`` is not a converted data set or lacks a shard.
+    """
+    import shutil
+
+    descriptor = read_descriptor(dataset_dir)
+    files = [Path(dataset_dir) / DESCRIPTOR_FILE, Path(dataset_dir) / LABELS_FILE]
+    for split in descriptor["splits"]:
+        files += [Path(f) for f in split_files(dataset_dir, descriptor, split)]
+    Path(destination).mkdir(parents=True, exist_ok=True)
+    for path in files:
+        shutil.copy2(path, Path(destination) / path.name)
+    return descriptor
+
+
 def held_out_split(descriptor: dict[str, Any]) -> str:
     """The split to evaluate on: ``test`` where there is one, else ``validation``.
 

@@ -1,64 +1,134 @@
-"""The compiled YAML is a valid KFP PipelineSpec naming every step, all in our image."""
+"""The compiled YAML is a valid KFP PipelineSpec: every step in our image, the GPU steps on
+the GPU node pool, the quality gate in front of export, caching and retries."""
 
 import yaml
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
-from kubeslim.pipelines.image_classifier import PIPELINE_NAME
+from kubeslim.pipelines.image_classifier import PIPELINE_NAME, ClusterOptions
 from kubeslim.pipelines.kubeflow_runner import compile_pipeline
 
-STEPS = {
+BEFORE_GATE = {
     "convert-dataset",
     "analyze-dataset",
     "train-model",
     "evaluate-model",
-    "export-model",
-    "freeze-model",
-    "convert-tflite",
+    "gate-model",
 }
+AFTER_GATE = {"export-model", "freeze-model", "convert-tflite"}
+GPU_STEPS = {"train-model", "evaluate-model", "export-model"}
+IMAGE = "registry.example.com/kubeslim:abc123"
 
 
-def _compile(tmp_path, image="registry.example.com/kubeslim:abc123"):
-    path = compile_pipeline(tmp_path / "out" / "pipeline.yaml", image=image)
+def _compile(tmp_path, **options):
+    path = compile_pipeline(
+        tmp_path / "out" / "pipeline.yaml", image=IMAGE, options=ClusterOptions(**options)
+    )
+    documents = list(yaml.safe_load_all(path.read_text()))
     spec = pipeline_spec_pb2.PipelineSpec()
-    json_format.ParseDict(yaml.safe_load(path.read_text()), spec)
-    return spec
+    json_format.ParseDict(documents[0], spec)
+    platform = {}  # the kfp-kubernetes document, absent when no step needs one
+    if len(documents) > 1:
+        platform = documents[1]["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+    return spec, platform
 
 
-def test_spec_names_every_step_and_their_order(tmp_path):
-    spec = _compile(tmp_path)
+def _executor_of(spec, task_name: str) -> dict:
+    dags = [spec.root.dag] + [c.dag for c in spec.components.values() if c.HasField("dag")]
+    for dag in dags:
+        if task_name in dag.tasks:
+            component = spec.components[dag.tasks[task_name].component_ref.name]
+            executors = json_format.MessageToDict(spec.deployment_spec)["executors"]
+            return executors[component.executor_label]
+    raise KeyError(task_name)
+
+
+def test_spec_names_every_step_and_the_gate_guards_export(tmp_path):
+    spec, _ = _compile(tmp_path)
     assert spec.pipeline_info.name == PIPELINE_NAME
-    tasks = spec.root.dag.tasks
-    assert set(tasks) == STEPS
-    assert list(tasks["analyze-dataset"].dependent_tasks) == ["convert-dataset"]
-    assert set(tasks["train-model"].dependent_tasks) == {"convert-dataset", "analyze-dataset"}
-    assert set(tasks["evaluate-model"].dependent_tasks) == {"convert-dataset", "train-model"}
-    assert set(tasks["freeze-model"].dependent_tasks) == {"convert-dataset", "export-model"}
-    assert set(tasks["convert-tflite"].dependent_tasks) == {"convert-dataset", "export-model"}
-    assert tasks["evaluate-model"].task_info.name == "evaluate"
+    root = spec.root.dag.tasks
+    (condition,) = set(root) - BEFORE_GATE
+    assert set(root) == BEFORE_GATE | {condition}
+    assert list(root["analyze-dataset"].dependent_tasks) == ["convert-dataset"]
+    assert set(root["train-model"].dependent_tasks) == {"convert-dataset", "analyze-dataset"}
+    assert set(root["gate-model"].dependent_tasks) == {"evaluate-model"}
+    gate = root[condition]
+    assert "gate-model-Output" in gate.trigger_policy.condition
+    assert "== true" in gate.trigger_policy.condition
+    inner = spec.components[gate.component_ref.name].dag.tasks
+    assert set(inner) == AFTER_GATE
+    assert set(inner["freeze-model"].dependent_tasks) == {"export-model"}
 
 
 def test_every_executor_runs_the_given_image_without_pip(tmp_path):
-    spec = _compile(tmp_path)
+    spec, _ = _compile(tmp_path)
     executors = json_format.MessageToDict(spec.deployment_spec)["executors"]
-    assert len(executors) == len(STEPS)
+    assert len(executors) == len(BEFORE_GATE | AFTER_GATE)
     for executor in executors.values():
         container = executor["container"]
-        assert container["image"] == "registry.example.com/kubeslim:abc123"
+        assert container["image"] == IMAGE
         assert "pip install" not in " ".join(container["command"] + container.get("args", []))
 
 
+def test_gpu_steps_request_gpus_and_land_on_the_gpu_pool(tmp_path):
+    spec, platform = _compile(tmp_path, gpu_node_selector=("pool", "gpu-t4"))
+    for task in BEFORE_GATE | AFTER_GATE:
+        executor = _executor_of(spec, task)
+        resources = executor["container"]["resources"]
+        label = next(
+            k
+            for k, v in json_format.MessageToDict(spec.deployment_spec)["executors"].items()
+            if v == executor
+        )
+        if task in GPU_STEPS:
+            assert resources["accelerator"]["resourceType"] == "nvidia.com/gpu"
+            assert "resourceCount" in resources["accelerator"]  # the num_gpus parameter
+            assert resources["resourceCpuRequest"] == "4"
+            assert resources["resourceMemoryRequest"] == "16Gi"
+            assert platform[label]["nodeSelector"]["labels"] == {"pool": "gpu-t4"}
+            (toleration,) = platform[label]["tolerations"]
+            assert toleration == {
+                "key": "nvidia.com/gpu",
+                "operator": "Exists",
+                "effect": "NoSchedule",
+            }
+        else:
+            assert "accelerator" not in resources
+            assert resources["resourceCpuRequest"] == "2"
+            assert label not in platform
+
+
+def test_no_node_selector_or_toleration_when_switched_off(tmp_path):
+    _, platform = _compile(tmp_path, gpu_node_selector=None, gpu_toleration_key=None)
+    assert platform == {}
+
+
+def test_caching_and_download_retries(tmp_path):
+    spec, _ = _compile(tmp_path)
+    root = spec.root.dag.tasks
+    for name in BEFORE_GATE:
+        assert root[name].caching_options.enable_cache, name
+    retry = root["convert-dataset"].retry_policy
+    assert retry.max_retry_count == 3
+    assert retry.backoff_duration.seconds == 60 and retry.backoff_factor == 2
+    assert not root["train-model"].HasField("retry_policy")
+
+
 def test_typed_artifacts_and_parameters(tmp_path):
-    spec = _compile(tmp_path)
+    spec, _ = _compile(tmp_path)
     components = spec.components
     outputs = components["comp-evaluate-model"].output_definitions.artifacts
     assert outputs["metrics"].artifact_type.schema_title == "system.Metrics"
     assert outputs["confusion_matrix"].artifact_type.schema_title == "system.ClassificationMetrics"
+    assert outputs["report"].artifact_type.schema_title == "system.HTML"
+    gate = components["comp-gate-model"].output_definitions
+    assert gate.artifacts["decision"].artifact_type.schema_title == "system.Markdown"
     dataset = components["comp-convert-dataset"].output_definitions.artifacts["dataset"]
     assert dataset.artifact_type.schema_title == "system.Dataset"
     model = components["comp-train-model"].output_definitions.artifacts["model"]
     assert model.artifact_type.schema_title == "system.Model"
     parameters = spec.root.input_definitions.parameters
     assert parameters["dataset_name"].default_value.string_value == "digits"
-    assert parameters["dataset_source"].default_value.string_value == ""
     assert parameters["num_epochs"].default_value.number_value == 15
+    assert parameters["accuracy_threshold"].default_value.number_value == 0.97
+    assert parameters["num_gpus"].default_value.number_value == 1

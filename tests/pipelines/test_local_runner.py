@@ -10,7 +10,8 @@ from kubeslim.pipelines.local_runner import run_local
 
 
 def test_run_local_produces_all_artifacts(tmp_path, capsys):
-    assert main(["run-local", "--pipeline_root", str(tmp_path), "--num_epochs", "3"]) == 0
+    argv = ["run-local", "--pipeline_root", str(tmp_path), "--num_epochs", "3"]
+    assert main([*argv, "--accuracy_threshold", "0.5"]) == 0
     out = capsys.readouterr().out
     assert "Test top-1 accuracy: " in out
     (run_dir,) = tmp_path.iterdir()
@@ -23,6 +24,8 @@ def test_run_local_produces_all_artifacts(tmp_path, capsys):
             "transform/statistics.json",
         ],
         "evaluate-model/evaluation": ["metrics.json", "confusion_matrix.png"],
+        "evaluate-model/report": [],
+        "gate-model/decision": [],
         "export-model/saved_model": ["saved_model.pb", "labels.txt"],
         "freeze-model/frozen_model": ["frozen_graph.pb", "frozen_graph.json"],
         "convert-tflite/tflite_model": ["model_float32.tflite", "model_int8.tflite"],
@@ -31,6 +34,9 @@ def test_run_local_produces_all_artifacts(tmp_path, capsys):
         assert str(run_dir / output) in out
         for name in files:
             assert (run_dir / output / name).is_file(), f"{output}/{name}"
+    report = (run_dir / "evaluate-model/report").read_text()
+    assert "Training curves" in report and report.count("data:image/png;base64,") == 2
+    assert "**Blessed**" in (run_dir / "gate-model/decision").read_text()
     metrics = json.loads((run_dir / "evaluate-model/evaluation/metrics.json").read_text())
     assert metrics["top1_accuracy"] >= 0.8
     assert f"{metrics['top1_accuracy']:.4f}" in out
@@ -42,6 +48,19 @@ def test_run_local_produces_all_artifacts(tmp_path, capsys):
     checks = converted["metadata"]["checks"]
     assert checks["float32"]["max_abs_difference"] <= 1e-5
     assert checks["int8"]["top1_agreement"] >= 0.97
+
+
+def test_a_converted_data_set_and_a_model_below_the_threshold_is_not_exported(tmp_path, digits_dir):
+    run = run_local(
+        tmp_path, converted_dataset=str(digits_dir), num_epochs=1, accuracy_threshold=1.01
+    )
+    copied = run.outputs["convert-dataset/dataset"]
+    assert (copied / "dataset.json").read_text() == (digits_dir / "dataset.json").read_text()
+    assert len(list(copied.glob("*.tfrecord"))) == len(list(digits_dir.glob("*.tfrecord")))
+    decision = (run.run_dir / "gate-model/decision").read_text()
+    assert "**Not blessed**" in decision and "below the threshold 1.0100" in decision
+    assert "gate-model/decision" in run.outputs
+    assert not any(name.startswith(("export", "freeze", "convert-tflite")) for name in run.outputs)
 
 
 def test_a_failing_task_fails_the_run_with_a_clear_error(tmp_path):

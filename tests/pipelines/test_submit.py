@@ -28,10 +28,14 @@ def test_submit_uploads_the_spec_and_starts_a_run_with_the_parameters(package, m
         out = capsys.readouterr()
         (upload,) = kfp.calls("POST", "/pipelines/upload")
         assert upload.query["name"] == "kubeslim-image-classifier"
-        assert yaml.safe_load(upload.uploaded_file()) == yaml.safe_load(package.read_text())
+        assert list(yaml.safe_load_all(upload.uploaded_file())) == list(
+            yaml.safe_load_all(package.read_text())
+        )
         (version,) = kfp.calls("POST", "/pipelines/upload_version")
         assert version.query["name"] == "abc123"
-        assert yaml.safe_load(version.uploaded_file()) == yaml.safe_load(package.read_text())
+        assert list(yaml.safe_load_all(version.uploaded_file())) == list(
+            yaml.safe_load_all(package.read_text())
+        )
         (run,) = kfp.calls("POST", "/runs")
         body = run.json()
         assert body["runtime_config"]["parameters"] == {"num_epochs": 3, "model_name": "cifarnet"}

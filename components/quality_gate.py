@@ -1,0 +1,54 @@
+"""The pipeline's quality gate: a model is blessed when its top-1 accuracy reaches the
+threshold and, when the currently blessed model's evaluation is given, is not worse than it."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from kubeslim.components.evaluate import METRICS_FILE
+from kubeslim.errors import KubeslimError
+
+
+def read_metrics(location: str) -> dict[str, Any]:
+    """An evaluation's ``metrics.json``, from its directory or the file itself; ``gs://`` and
+    other remote paths are read through ``tf.io.gfile``.
+
+    Raises:
+      KubeslimError: there is no such file.
+    """
+    import tensorflow as tf
+
+    path = location if location.endswith(".json") else f"{location.rstrip('/')}/{METRICS_FILE}"
+    if not tf.io.gfile.exists(path):
+        raise KubeslimError(f"blessed evaluation {path} not found")
+    with tf.io.gfile.GFile(path) as f:
+        return json.load(f)
+
+
+def bless(
+    metrics: dict[str, Any], threshold: float, blessed_metrics: dict[str, Any] | None = None
+) -> tuple[bool, str]:
+    """Whether the model passes, and why, in one sentence."""
+    top1 = metrics["top1_accuracy"]
+    if top1 < threshold:
+        return False, f"top-1 accuracy {top1:.4f} is below the threshold {threshold:.4f}"
+    if blessed_metrics is not None and top1 < blessed_metrics["top1_accuracy"]:
+        return False, (
+            f"top-1 accuracy {top1:.4f} is worse than the blessed model's "
+            f"{blessed_metrics['top1_accuracy']:.4f}"
+        )
+    baseline = (
+        f" and the blessed model's {blessed_metrics['top1_accuracy']:.4f}"
+        if blessed_metrics is not None
+        else ""
+    )
+    return True, f"top-1 accuracy {top1:.4f} reaches the threshold {threshold:.4f}{baseline}"
+
+
+def check_evaluation(
+    evaluation_dir: str | Path, threshold: float, blessed_evaluation: str = ""
+) -> tuple[bool, str]:
+    """``bless`` for an evaluation directory against an optional blessed one."""
+    metrics = json.loads((Path(evaluation_dir) / METRICS_FILE).read_text())
+    blessed = read_metrics(blessed_evaluation) if blessed_evaluation else None
+    return bless(metrics, threshold, blessed)
