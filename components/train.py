@@ -245,7 +245,8 @@ def train(
         config.save(model_dir)
     transform = load_transform(write_dir, config)
 
-    num_examples = descriptor["splits"]["train"]["num_examples"]
+    per_class = descriptor["splits"]["train"]["examples_per_class"]
+    num_examples = sum(per_class.get(name, 0) for name in config.class_names)
     steps_per_epoch = math.ceil(num_examples / batch_size)
     if max_steps is not None:
         num_epochs = min(num_epochs, math.ceil(max_steps / steps_per_epoch))

@@ -125,7 +125,8 @@ def test_mixed_precision_trains_with_float32_weights(digits_dir, tmp_path):
 
 
 def test_labels_offset_drops_class_zero(digits_dir, tmp_path):
-    train(digits_dir, tmp_path / "model", num_epochs=1, batch_size=128, labels_offset=1)
+    record = train(digits_dir, tmp_path / "model", num_epochs=1, batch_size=128, labels_offset=1)
+    assert record["steps"] == 11  # the 1,295 training images of classes 1-9, not all 1,437
     config = ModelConfig.load(tmp_path / "model")
     assert (config.num_classes, config.class_names[0], config.labels_offset) == (9, "1", 1)
     metrics = evaluate(digits_dir, tmp_path / "model", tmp_path / "eval")
