@@ -7,7 +7,7 @@ tensor names (what ``summarize_graph`` told TF-Slim users).
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,10 @@ from tensorflow.python.framework.convert_to_constants import (
     convert_variables_to_constants_v2,
 )
 
+from kubeslim import dataset_spec
+from kubeslim.components import input_pipeline
 from kubeslim.components.export import IMAGES_SIGNATURE
+from kubeslim.components.model_dir import ModelConfig, load_transform
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import atomic_output_dir
 
@@ -100,6 +103,27 @@ def load_frozen_graph(frozen_dir: str | Path) -> Callable[[np.ndarray], dict[str
     return run
 
 
+def preprocessed_images(
+    export_dir: str | Path, dataset_dir: str | Path, split: str, limit: int | None = None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(encoded image bytes, preprocessed float images) of ``split``, in batches of 64,
+    preprocessed by the export's own config and transform."""
+    config = ModelConfig.load(export_dir)
+    transform = load_transform(export_dir, config)
+    descriptor = dataset_spec.read_descriptor(dataset_dir)
+    files = dataset_spec.split_files(dataset_dir, descriptor, split)
+    ds = tf.data.TFRecordDataset(files).map(input_pipeline.parse_example)
+    if limit is not None:
+        ds = ds.take(limit)
+    for encoded, _ in ds.batch(64):
+        images = tf.map_fn(
+            lambda e: config.preprocess_encoded(e, False, transform),
+            encoded,
+            fn_output_signature=tf.float32,
+        )
+        yield encoded.numpy(), images.numpy()
+
+
 def max_abs_difference(
     frozen_dir: str | Path,
     export_dir: str | Path,
@@ -112,25 +136,13 @@ def max_abs_difference(
     through ``serving_default``; the frozen graph is fed the same images decoded and
     preprocessed as in evaluation.
     """
-    from kubeslim import dataset_spec
-    from kubeslim.components import input_pipeline
     from kubeslim.components.export import SERVING_SIGNATURE
-    from kubeslim.components.model_dir import ModelConfig, load_transform
 
-    config = ModelConfig.load(export_dir)
-    transform = load_transform(export_dir, config)
     serving = tf.saved_model.load(str(export_dir)).signatures[SERVING_SIGNATURE]
     frozen = load_frozen_graph(frozen_dir)
-    descriptor = dataset_spec.read_descriptor(dataset_dir)
-    split = split or dataset_spec.held_out_split(descriptor)
-    files = dataset_spec.split_files(dataset_dir, descriptor, split)
+    split = split or dataset_spec.held_out_split(dataset_spec.read_descriptor(dataset_dir))
     worst = 0.0
-    for encoded, _ in tf.data.TFRecordDataset(files).map(input_pipeline.parse_example).batch(256):
-        images = tf.map_fn(
-            lambda e: config.preprocess_encoded(e, False, transform),
-            encoded,
-            fn_output_signature=tf.float32,
-        )
-        expected = serving(image_bytes=encoded)["probabilities"].numpy()
-        worst = max(worst, float(np.abs(frozen(images.numpy())["probabilities"] - expected).max()))
+    for encoded, images in preprocessed_images(export_dir, dataset_dir, split):
+        expected = serving(image_bytes=tf.constant(encoded))["probabilities"].numpy()
+        worst = max(worst, float(np.abs(frozen(images)["probabilities"] - expected).max()))
     return worst

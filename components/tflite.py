@@ -18,10 +18,12 @@ import numpy as np
 import tensorflow as tf
 
 from kubeslim import dataset_spec
-from kubeslim.components import input_pipeline
 from kubeslim.components.export import SERVING_SIGNATURE
-from kubeslim.components.freeze import frozen_signature, output_tensor_names
-from kubeslim.components.model_dir import ModelConfig, load_transform
+from kubeslim.components.freeze import (
+    frozen_signature,
+    output_tensor_names,
+    preprocessed_images,
+)
 from kubeslim.fileio import atomic_output_dir
 
 QUANTIZATIONS = ("float32", "float16", "int8")
@@ -29,27 +31,6 @@ TFLITE_FILE = "model_{}.tflite"
 TFLITE_RECORD = "tflite.json"
 
 log = logging.getLogger(__name__)
-
-
-def preprocessed_images(
-    export_dir: str | Path, dataset_dir: str | Path, split: str, limit: int | None = None
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """(encoded image bytes, preprocessed float images) of ``split``, in batches of 64,
-    preprocessed by the export's own config and transform."""
-    config = ModelConfig.load(export_dir)
-    transform = load_transform(export_dir, config)
-    descriptor = dataset_spec.read_descriptor(dataset_dir)
-    files = dataset_spec.split_files(dataset_dir, descriptor, split)
-    ds = tf.data.TFRecordDataset(files).map(input_pipeline.parse_example)
-    if limit is not None:
-        ds = ds.take(limit)
-    for encoded, _ in ds.batch(64):
-        images = tf.map_fn(
-            lambda e: config.preprocess_encoded(e, False, transform),
-            encoded,
-            fn_output_signature=tf.float32,
-        )
-        yield encoded.numpy(), images.numpy()
 
 
 def convert(
