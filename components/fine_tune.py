@@ -3,8 +3,10 @@ every variable outside ``--checkpoint_exclude_scopes`` at step 0, and train only
 variables inside ``--trainable_scopes``.
 
 Checkpoints are read variable by variable, so a head of another size can be excluded:
-a TF checkpoint written by ``kubeslim train`` (matched through its object graph) or a
-Keras ``.weights.h5`` file (matched the way Keras saves it, layer by layer in order).
+a TF checkpoint written by ``kubeslim train`` (matched through its object graph), a
+name-based checkpoint written by TF-Slim itself (matched by scope: the hand-written nets keep
+TF-Slim's names), or a Keras ``.weights.h5`` file (matched the way Keras saves it, layer by
+layer in order).
 """
 
 import logging
@@ -51,6 +53,31 @@ def _tf_checkpoint_values(prefix: str, model: keras.Model) -> dict[str, np.ndarr
     return values
 
 
+# Keras variable name -> TF-Slim's, for checkpoints saved by TF-Slim itself (by name).
+_SLIM_VARIABLE_NAMES = {
+    "kernel": "weights",
+    "bias": "biases",
+    "depthwise_kernel": "depthwise_weights",
+    "pointwise_kernel": "pointwise_weights",
+}
+
+
+def _tf_slim_checkpoint_values(prefix: str, model: keras.Model) -> dict[str, np.ndarray]:
+    """Values of ``model``'s variables in a name-based checkpoint written by TF-Slim
+    (``InceptionV1/Mixed_3b/Branch_0/Conv2d_0a_1x1/weights``): the hand-written nets keep
+    TF-Slim's scope names, so each variable is found by its scope."""
+    reader = tf.train.load_checkpoint(prefix)
+    stored = reader.get_variable_to_shape_map()
+    values = {}
+    for layer in model.layers:
+        for variable in layer.weights:
+            name = _SLIM_VARIABLE_NAMES.get(variable.name, variable.name)
+            key = f"{layer_scope(model, layer)}/{name}"
+            if key in stored:
+                values[variable.path] = reader.get_tensor(key)
+    return values
+
+
 def _snake_case(name: str) -> str:
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
@@ -93,7 +120,9 @@ def read_checkpoint(path: str | Path, model: keras.Model) -> dict[str, np.ndarra
             f"--checkpoint_path {path}: not a TF checkpoint prefix, a directory holding one, "
             "or a Keras .weights.h5 file"
         )
-    return _tf_checkpoint_values(prefix, model)
+    if _OBJECT_GRAPH in tf.train.load_checkpoint(prefix).get_variable_to_shape_map():
+        return _tf_checkpoint_values(prefix, model)
+    return _tf_slim_checkpoint_values(prefix, model)
 
 
 def _variable_scope(model: keras.Model, layer: keras.layers.Layer, variable) -> str:
@@ -125,10 +154,10 @@ def restore_for_fine_tuning(
             scope = _variable_scope(model, layer, variable)
             if variable.path not in values:
                 missing.append(scope)
-            elif tuple(values[variable.path].shape) != tuple(variable.shape):
+            elif (value := _fit_shape(values[variable.path], tuple(variable.shape))) is None:
                 mismatched.append((layer, scope, variable.shape, values[variable.path].shape))
             else:
-                assignments.append((variable, values[variable.path]))
+                assignments.append((variable, value))
     if mismatched:
         raise KubeslimError(_mismatch_message(model, checkpoint_path, mismatched))
     if missing and not ignore_missing_vars:
@@ -149,6 +178,17 @@ def restore_for_fine_tuning(
         len(missing),
     )
     return len(assignments)
+
+
+def _fit_shape(value: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:
+    """``value`` in ``shape``: as it is, or without TF-Slim's 1x1 spatial axes (its logits
+    are [1, 1, C, N] convolutions where ours are [C, N] dense layers); None if it does not
+    fit."""
+    if tuple(value.shape) == shape:
+        return value
+    if [d for d in value.shape if d != 1] == [d for d in shape if d != 1]:
+        return value.reshape(shape)
+    return None
 
 
 def _mismatch_message(model: keras.Model, checkpoint_path, mismatched) -> str:

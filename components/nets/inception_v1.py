@@ -22,6 +22,8 @@ _MIXED = {
     "Mixed_5b": (256, 160, 320, 32, 128, 128),
     "Mixed_5c": (384, 192, 384, 48, 128, 128),
 }
+# TF-Slim names this one convolution differently; keeping its name keeps its checkpoints.
+_BRANCH_2_3X3 = {"Mixed_5b": "Conv2d_0a_3x3"}
 _POOL_BEFORE = {"Mixed_4b": ("MaxPool_4a_3x3", 3), "Mixed_5b": ("MaxPool_5a_2x2", 2)}
 
 
@@ -33,7 +35,7 @@ def _mixed(x: keras.KerasTensor, name: str) -> keras.KerasTensor:
         [
             [Conv(b0, 1, "Conv2d_0a_1x1")],
             [Conv(b1a, 1, "Conv2d_0a_1x1"), Conv(b1b, 3, "Conv2d_0b_3x3")],
-            [Conv(b2a, 1, "Conv2d_0a_1x1"), Conv(b2b, 3, "Conv2d_0b_3x3")],
+            [Conv(b2a, 1, "Conv2d_0a_1x1"), Conv(b2b, 3, _BRANCH_2_3X3.get(name, "Conv2d_0b_3x3"))],
             [Pool("max", 3, "MaxPool_0a_3x3"), Conv(b3, 1, "Conv2d_0b_1x1")],
         ],
     )

@@ -60,3 +60,60 @@ def test_bad_checkpoint_path_and_scopes_are_named(digits_dir, tmp_path):
         train(digits_dir, tmp_path / "a", num_epochs=1, checkpoint_path=str(tmp_path / "nowhere"))
     with pytest.raises(KubeslimError, match="--trainable_scopes LeNet/conv9 match no layer"):
         train(digits_dir, tmp_path / "b", num_epochs=1, trainable_scopes="LeNet/conv9")
+
+
+def _write_tf_slim_checkpoint(model, prefix, num_classes_in_head=None):
+    """A name-based checkpoint as TF-Slim writes it: variables named by scope, ``weights``
+    and ``biases``, logits as [1, 1, C, N] convolutions."""
+    import tensorflow as tf
+
+    from kubeslim.components.fine_tune import _SLIM_VARIABLE_NAMES
+    from kubeslim.components.nets.nets_factory import layer_scope
+
+    expected, stored = {}, {}
+    for layer in model.layers:
+        for variable in layer.weights:
+            value = expected[variable.path] = variable.numpy()
+            if layer is model.layers[-1]:  # the dense logits, a 1x1 convolution in TF-Slim
+                value = value.reshape((1, 1) * (value.ndim == 2) + value.shape)
+                if num_classes_in_head:
+                    value = np.resize(value, value.shape[:-1] + (num_classes_in_head,))
+            name = _SLIM_VARIABLE_NAMES.get(variable.name, variable.name)
+            stored[f"{layer_scope(model, layer)}/{name}"] = value
+    with tf.Graph().as_default():
+        for name, value in stored.items():
+            tf.compat.v1.Variable(value, name=name)
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            tf.compat.v1.train.Saver().save(session, str(prefix))
+    return expected
+
+
+def test_tf_slim_name_based_checkpoints_restore_by_scope(tmp_path):
+    from kubeslim.components.fine_tune import restore_for_fine_tuning
+    from kubeslim.components.nets import nets_factory
+
+    source = nets_factory.build_network("inception_v1", 5, image_size=64)
+    expected = _write_tf_slim_checkpoint(source, tmp_path / "model.ckpt")
+    target = nets_factory.build_network("inception_v1", 5, image_size=64)
+    assert restore_for_fine_tuning(target, tmp_path / "model.ckpt") == len(target.weights)
+    for variable in target.weights:
+        np.testing.assert_array_equal(variable.numpy(), expected[variable.path])
+
+
+def test_tf_slim_head_of_1001_classes_is_named_with_its_own_shape(tmp_path):
+    from kubeslim.components.fine_tune import restore_for_fine_tuning
+    from kubeslim.components.nets import nets_factory
+
+    source = nets_factory.build_network("inception_v1", 5, image_size=64)
+    _write_tf_slim_checkpoint(source, tmp_path / "model.ckpt", num_classes_in_head=1001)
+    target = nets_factory.build_network("inception_v1", 5, image_size=64)
+    with pytest.raises(KubeslimError) as error:
+        restore_for_fine_tuning(target, tmp_path / "model.ckpt")
+    message = str(error.value)
+    assert (
+        "InceptionV1/Logits/Conv2d_0c_1x1/kernel: model [1024, 5], checkpoint [1, 1, 1024, 1001]"
+        in message
+    )
+    assert "--checkpoint_exclude_scopes=InceptionV1/Logits" in message
+    restore_for_fine_tuning(target, tmp_path / "model.ckpt", ["InceptionV1/Logits"])
