@@ -18,6 +18,7 @@ from typing import Any
 
 from kubeslim import __version__
 from kubeslim.beam.datasets import dataset_factory
+from kubeslim.beam.text.corpus_factory import CORPORA
 from kubeslim.components.kfp_components import DEFAULT_IMAGE
 from kubeslim.components.optimization import DECAY_TYPES, OPTIMIZERS, OptimizerOptions
 from kubeslim.errors import KubeslimError
@@ -57,6 +58,24 @@ def _parse_num_shards(values: Sequence[str]) -> dict[str, int]:
             raise KubeslimError(f"--num_shards {value!r}: expected SPLIT=N with N >= 1")
         result[split] = int(n)
     return result
+
+
+def _convert_text(args: argparse.Namespace, beam_args: list[str]) -> None:
+    from kubeslim.beam.convert_text import convert_corpus
+
+    descriptor = convert_corpus(
+        args.corpus,
+        args.output_dir,
+        cache_dir=args.cache_dir,
+        source=args.source,
+        beam_args=beam_args,
+    )
+    for split, entry in descriptor["splits"].items():
+        print(
+            f"{split}: {entry['num_lines']:,} lines, {entry['num_tokens']:,} tokens, "
+            f"{entry['num_out_of_vocabulary']:,} out of vocabulary"
+        )
+    print(f"{descriptor['vocabulary_size']:,} words in the vocabulary; wrote {args.output_dir}")
 
 
 def _analyze(args: argparse.Namespace, beam_args: list[str]) -> None:
@@ -351,6 +370,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="split and shuffle seed (default 0)")
 
     p = command(
+        "convert-text",
+        _convert_text,
+        "Convert a text corpus to token-id TFRecords with a tensorflow-transform vocabulary "
+        "(a Beam job).",
+        epilog="Any other --flag is a Beam pipeline option, as for convert.",
+    )
+    p.add_argument(
+        "--corpus", required=True, choices=sorted(CORPORA), help="pydoc_text is embedded"
+    )
+    p.add_argument("--output_dir", required=True, help="directory to write")
+    p.add_argument("--source", help="a mirror of the corpus's files (directory or URL)")
+    p.add_argument("--cache_dir", help="where downloads are kept (default ~/.cache/kubeslim)")
+
+    p = command(
         "analyze",
         _analyze,
         "Analyze a converted data set with tensorflow-transform: label vocabulary with counts, "
@@ -600,7 +633,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Runs ``kubeslim``; returns the exit status."""
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    if extra and args.command not in ("convert", "analyze"):
+    if extra and args.command not in ("convert", "convert-text", "analyze"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     _configure_logging(args.verbose)
     try:

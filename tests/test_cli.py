@@ -10,6 +10,7 @@ from kubeslim.cli import build_parser, main
 
 SUBCOMMANDS = [
     "convert",
+    "convert-text",
     "analyze",
     "train",
     "eval",

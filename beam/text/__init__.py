@@ -1,0 +1,1 @@
+"""Text corpora for the classic text models, and their registry."""

@@ -1,0 +1,24 @@
+"""Maps corpus names to ``TextCorpus`` classes."""
+
+from kubeslim.beam.text.base import TextCorpus
+from kubeslim.beam.text.ptb import Ptb
+from kubeslim.beam.text.pydoc_text import PydocText
+from kubeslim.beam.text.text8 import Text8
+from kubeslim.errors import KubeslimError
+
+CORPORA: dict[str, type[TextCorpus]] = {
+    "ptb": Ptb,
+    "pydoc_text": PydocText,
+    "text8": Text8,
+}
+
+
+def get_corpus(name: str) -> TextCorpus:
+    """A fresh corpus ``name``.
+
+    Raises:
+      KubeslimError: ``name`` is not registered.
+    """
+    if name not in CORPORA:
+        raise KubeslimError(f"unknown corpus {name!r}; known: {', '.join(sorted(CORPORA))}")
+    return CORPORA[name]()
