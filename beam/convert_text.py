@@ -29,13 +29,16 @@ from kubeslim.beam.records import encode_example
 from kubeslim.beam.runner import make_pipeline_options, worker_errors_as_user_errors
 from kubeslim.beam.text.base import UNK, TextCorpus
 from kubeslim.beam.text.corpus_factory import get_corpus
+from kubeslim.corpus_spec import (
+    DESCRIPTOR_FILE,
+    TOKENS_KEY,
+    TRANSFORM_DIR,
+    VOCABULARY_FILE,
+    shard_prefix,
+)
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import atomic_output_dir
 
-DESCRIPTOR_FILE = "corpus.json"
-VOCABULARY_FILE = "vocabulary.txt"
-TRANSFORM_DIR = "transform"
-TOKENS_KEY = "tokens"
 _TFT_VOCABULARY = "words"
 OOV = "<oov>"
 
@@ -123,7 +126,7 @@ def convert_corpus(
                         | f"Encode{split}" >> beam.Map(_encode_ids)
                         | f"Write{split}"
                         >> beam.io.WriteToTFRecord(
-                            str(tmp / f"{corpus.name}_{split}"),
+                            str(tmp / shard_prefix(corpus.name, split)),
                             file_name_suffix=".tfrecord",
                             num_shards=corpus.shards,
                             shard_name_template="-SSSSS-of-NNNNN",
@@ -150,7 +153,9 @@ def _describe(out: Path, corpus: TextCorpus, lines: dict[str, list[str]]) -> dic
     for split, split_lines in lines.items():
         tokens = [t for line in split_lines for t in line.split()]
         splits[split] = {
-            "files": sorted(p.name for p in out.glob(f"{corpus.name}_{split}-*.tfrecord")),
+            "files": sorted(
+                p.name for p in out.glob(f"{shard_prefix(corpus.name, split)}-*.tfrecord")
+            ),
             "num_lines": len(split_lines),
             "num_tokens": len(tokens),
             "num_out_of_vocabulary": sum(t not in known for t in tokens),

@@ -21,6 +21,7 @@ from kubeslim.beam.datasets import dataset_factory
 from kubeslim.beam.text.corpus_factory import CORPORA
 from kubeslim.components.kfp_components import DEFAULT_IMAGE
 from kubeslim.components.optimization import DECAY_TYPES, OPTIMIZERS, OptimizerOptions
+from kubeslim.components.text.word2vec_options import LOSSES, Word2VecOptions
 from kubeslim.errors import KubeslimError
 from kubeslim.pipelines.image_classifier import ClusterOptions
 
@@ -76,6 +77,36 @@ def _convert_text(args: argparse.Namespace, beam_args: list[str]) -> None:
             f"{entry['num_out_of_vocabulary']:,} out of vocabulary"
         )
     print(f"{descriptor['vocabulary_size']:,} words in the vocabulary; wrote {args.output_dir}")
+
+
+def _word2vec(args: argparse.Namespace, _: list[str]) -> None:
+    from kubeslim.components.text import word2vec
+
+    record = word2vec.train_word2vec(
+        args.corpus_dir,
+        args.model_dir,
+        **{f.name: getattr(args, f.name) for f in dataclasses.fields(Word2VecOptions)},
+    )
+    last = record["history"][-1] if record["history"] else {}
+    print(
+        f"trained {len(record['history'])} epochs on {record['corpus']} "
+        f"({record['vocabulary_size']:,} words): loss {last.get('loss', float('nan')):.4f}, "
+        f"{last.get('words_per_second', 0):,.0f} words/s"
+    )
+    embeddings, vocabulary = word2vec.load_embeddings(args.model_dir)
+    if args.neighbours:
+        words = [w.strip() for w in args.neighbours.split(",") if w.strip()]
+        for word, near in word2vec.nearest_neighbours(embeddings, vocabulary, words).items():
+            print(f"{word}: " + ", ".join(f"{w} {s:.3f}" for w, s in near))
+    if args.analogies:
+        a = word2vec.analogy_accuracy(embeddings, vocabulary, args.analogies)
+        print(
+            f"analogies: {a['correct']}/{a['questions']} correct ({a['accuracy']:.4f}), "
+            f"{a['skipped']} skipped for words outside the vocabulary"
+        )
+    if args.export_dir:
+        word2vec.export_embeddings(args.model_dir, args.export_dir)
+        print(f"SavedModel and projector TSVs written to {args.export_dir}")
 
 
 def _analyze(args: argparse.Namespace, beam_args: list[str]) -> None:
@@ -382,6 +413,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output_dir", required=True, help="directory to write")
     p.add_argument("--source", help="a mirror of the corpus's files (directory or URL)")
     p.add_argument("--cache_dir", help="where downloads are kept (default ~/.cache/kubeslim)")
+
+    p = command(
+        "word2vec",
+        _word2vec,
+        "Train word2vec (skip-gram, negative sampling or NCE) on a converted corpus, resuming "
+        "from model_dir; then show neighbours, score analogies and export.",
+    )
+    p.add_argument("--corpus_dir", required=True, help="output of `kubeslim convert-text`")
+    p.add_argument("--model_dir", required=True, help="checkpoints and word2vec.json go here")
+    p.add_argument("--neighbours", help="comma-separated words to show the nearest words of")
+    p.add_argument("--analogies", help="a questions-words.txt-format file to score")
+    p.add_argument("--export_dir", help="write the SavedModel and projector TSVs here")
+    for f in dataclasses.fields(Word2VecOptions):
+        choices = LOSSES if f.name == "loss" else None
+        p.add_argument(
+            f"--{f.name}",
+            type=type(f.default),
+            default=f.default,
+            choices=choices,
+            help=f"default {f.default}",
+        )
 
     p = command(
         "analyze",

@@ -11,6 +11,7 @@ from kubeslim.cli import build_parser, main
 SUBCOMMANDS = [
     "convert",
     "convert-text",
+    "word2vec",
     "analyze",
     "train",
     "eval",

@@ -1,0 +1,1 @@
+"""The classic text models: word2vec (and, next, the PTB language model and translation)."""

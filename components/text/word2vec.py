@@ -1,0 +1,343 @@
+"""word2vec as the tensorflow/models tutorials trained it: skip-gram with negative sampling
+(``word2vec_optimized``) or with NCE (``word2vec_basic``), on a converted corpus.
+
+The tutorial's C++ ops become a vectorized tf.data pipeline: each line is subsampled
+(frequent words dropped with word2vec's formula, threshold ``subsample``), and its skip-gram
+pairs are the words within a random window of at most ``window_size`` on either side, cut
+with array slices rather than a loop over words. As in word2vec, every pair moves the
+weights by the learning rate (the loss is summed over a batch, not averaged), and the rate
+falls linearly with the share of the corpus seen, to 1e-4 of its start. A checkpoint is
+written every epoch and a restarted run resumes from the last one.
+"""
+
+import json
+import logging
+import math
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from kubeslim import corpus_spec
+from kubeslim.components.text.corpus import token_counts, token_lines
+from kubeslim.components.text.word2vec_options import Word2VecOptions
+from kubeslim.errors import KubeslimError
+from kubeslim.fileio import atomic_output_dir
+
+CONFIG_FILE = "word2vec.json"
+CHECKPOINT_PREFIX = "word2vec.ckpt"
+
+log = logging.getLogger(__name__)
+
+
+def skipgram_pairs(ids: tf.Tensor, keep: tf.Tensor, window_size: int, seed: tf.Tensor) -> tf.Tensor:
+    """The (center, context) pairs of one line: int64 [pairs, 2].
+
+    ``keep`` is each id's probability of surviving subsampling; every surviving word gets a
+    window drawn uniformly from 1 to ``window_size``, as word2vec does. ``seed`` (int64 [2])
+    makes the draw reproducible; each line of each epoch gets its own.
+    """
+    draw = tf.random.stateless_uniform(tf.shape(ids), seed)
+    ids = tf.boolean_mask(ids, draw < tf.gather(keep, ids))
+    reach = tf.random.stateless_uniform(tf.shape(ids), seed + [0, 1], 1, window_size + 1, tf.int32)
+    pairs = []
+    for distance in range(1, window_size + 1):
+        left, right = ids[:-distance], ids[distance:]
+        # center on the left looking right, then center on the right looking left
+        pairs.append(tf.boolean_mask(tf.stack([left, right], 1), reach[:-distance] >= distance))
+        pairs.append(tf.boolean_mask(tf.stack([right, left], 1), reach[distance:] >= distance))
+    return tf.concat(pairs, 0)
+
+
+def keep_probabilities(counts: tf.Tensor, subsample: float) -> tf.Tensor:
+    """word2vec's subsampling: keep a word of frequency f with (sqrt(f/t) + 1) * t/f."""
+    frequency = counts / tf.reduce_sum(counts)
+    threshold = subsample
+    keep = (tf.sqrt(frequency / threshold) + 1) * threshold / tf.maximum(frequency, 1e-12)
+    return tf.cast(tf.minimum(keep, 1.0), tf.float32)
+
+
+def make_pairs(
+    corpus_dir: str | Path, options: Word2VecOptions, keep: tf.Tensor, epoch: int
+) -> tf.data.Dataset:
+    """One epoch's batches of (centers, contexts, progress); progress is the share of all
+    epochs' lines read, for the learning-rate decay. Lines are shuffled and each line's
+    pairs made in one vectorized step; ``rebatch`` then cuts the stream of pairs into
+    batches without touching pairs one by one."""
+    num_lines = corpus_spec.read_descriptor(corpus_dir)["splits"]["train"]["num_lines"]
+    total = float(options.epochs * num_lines)
+
+    def line_pairs(index: tf.Tensor, ids: tf.Tensor) -> tuple[tf.Tensor, ...]:
+        seed = tf.stack([tf.constant(options.seed * 1_000_003 + epoch, tf.int64), index])
+        pairs = skipgram_pairs(ids, keep, options.window_size, seed)
+        progress = tf.cast(epoch * num_lines + index, tf.float32) / total
+        return pairs[:, 0], pairs[:, 1], tf.fill([tf.shape(pairs)[0]], progress)
+
+    return (
+        token_lines(corpus_dir, "train")
+        .enumerate()
+        .shuffle(num_lines, seed=options.seed + epoch)
+        .map(line_pairs, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .rebatch(options.batch_size, drop_remainder=True)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+class Word2Vec(tf.Module):
+    """The embeddings (``embeddings``, the centers') and the output weights of the loss."""
+
+    def __init__(self, vocabulary_size: int, options: Word2VecOptions):
+        super().__init__()
+        d = options.embedding_size
+        init = tf.random.uniform([vocabulary_size, d], -0.5 / d, 0.5 / d, seed=options.seed)
+        self.embeddings = tf.Variable(init, name="embeddings")
+        self.weights = tf.Variable(tf.zeros([vocabulary_size, d]), name="weights")
+        self.biases = tf.Variable(tf.zeros([vocabulary_size]), name="biases")
+        self.epoch = tf.Variable(0, dtype=tf.int64, name="epoch")
+
+
+def _train_step(model: Word2Vec, options: Word2VecOptions, unigram_logits: tf.Tensor):
+    @tf.function
+    def step(centers: tf.Tensor, contexts: tf.Tensor, progress: tf.Tensor) -> tf.Tensor:
+        lr = options.learning_rate * tf.maximum(1e-4, 1.0 - tf.reduce_mean(progress))
+        with tf.GradientTape() as tape:
+            inputs = tf.gather(model.embeddings, centers)
+            if options.loss == "nce":
+                loss = tf.reduce_sum(
+                    tf.nn.nce_loss(
+                        model.weights,
+                        model.biases,
+                        tf.reshape(contexts, [-1, 1]),
+                        inputs,
+                        num_sampled=options.num_negatives,
+                        num_classes=model.weights.shape[0],
+                    )
+                )
+            else:
+                negatives = tf.random.categorical(
+                    unigram_logits[None], tf.size(centers) * options.num_negatives
+                )
+                negatives = tf.reshape(negatives, [-1, options.num_negatives])
+                positive = tf.reduce_sum(inputs * tf.gather(model.weights, contexts), 1)
+                negative = tf.einsum("bd,bkd->bk", inputs, tf.gather(model.weights, negatives))
+                loss = -tf.reduce_sum(
+                    tf.math.log_sigmoid(positive) + tf.reduce_sum(tf.math.log_sigmoid(-negative), 1)
+                )
+        variables = [model.embeddings, model.weights, model.biases]
+        for variable, gradient in zip(variables, tape.gradient(loss, variables), strict=True):
+            if isinstance(gradient, tf.IndexedSlices):  # only the rows the batch touched
+                variable.scatter_sub(tf.IndexedSlices(lr * gradient.values, gradient.indices))
+            elif gradient is not None:
+                variable.assign_sub(lr * gradient)
+        return loss / tf.cast(tf.size(centers), tf.float32)
+
+    return step
+
+
+def train_word2vec(corpus_dir: str | Path, model_dir: str | Path, **flags: Any) -> dict[str, Any]:
+    """Trains embeddings on the train split of ``corpus_dir``; ``flags`` are
+    ``Word2VecOptions`` fields. Resumes from the latest checkpoint in ``model_dir``.
+
+    Returns:
+      The record written to ``word2vec.json``: options, vocabulary, speed and loss per epoch.
+    """
+    try:
+        options = Word2VecOptions(**flags)
+    except TypeError as e:
+        raise KubeslimError(f"unknown word2vec option: {e}") from None
+    options.check()
+    descriptor = corpus_spec.read_descriptor(corpus_dir)
+    vocabulary = corpus_spec.read_vocabulary(corpus_dir)
+    model_dir = Path(model_dir)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    tf.random.set_seed(options.seed)
+    counts = token_counts(corpus_dir)
+    keep = keep_probabilities(counts, options.subsample)
+    unigram_logits = tf.cast(0.75 * tf.math.log(tf.maximum(counts, 1e-3)), tf.float32)
+    model = Word2Vec(len(vocabulary), options)
+    manager = tf.train.CheckpointManager(
+        tf.train.Checkpoint(model=model), str(model_dir), 3, checkpoint_name=CHECKPOINT_PREFIX
+    )
+    if manager.latest_checkpoint:
+        tf.train.Checkpoint(model=model).restore(manager.latest_checkpoint)
+        log.info("resuming from %s (epoch %d)", manager.latest_checkpoint, int(model.epoch))
+    record_path = model_dir / CONFIG_FILE
+    history = json.loads(record_path.read_text())["history"] if record_path.is_file() else []
+    history = history[: int(model.epoch)]
+    step = _train_step(model, options, unigram_logits)
+    words = descriptor["splits"]["train"]["num_tokens"]
+    for epoch in range(int(model.epoch), options.epochs):
+        start, losses, pairs = time.perf_counter(), [], 0
+        for centers, contexts, progress in make_pairs(corpus_dir, options, keep, epoch):
+            losses.append(float(step(centers, contexts, progress)))
+            pairs += int(centers.shape[0])
+        seconds = time.perf_counter() - start
+        if not math.isfinite(np.mean(losses)):
+            raise KubeslimError(f"word2vec loss became {np.mean(losses)} in epoch {epoch + 1}")
+        model.epoch.assign(epoch + 1)
+        manager.save(checkpoint_number=epoch + 1)
+        history.append(
+            {
+                "epoch": epoch + 1,
+                "loss": float(np.mean(losses)),
+                "pairs": pairs,
+                "words_per_second": round(words / seconds, 1),
+            }
+        )
+        log.info(
+            "epoch %d/%d: loss %.4f, %d pairs, %.0f words/s",
+            epoch + 1,
+            options.epochs,
+            history[-1]["loss"],
+            pairs,
+            words / seconds,
+        )
+    record = {
+        "corpus_dir": str(corpus_dir),
+        "corpus": descriptor["name"],
+        "vocabulary_size": len(vocabulary),
+        "options": asdict(options),
+        "checkpoint": manager.latest_checkpoint,
+        "history": history,
+    }
+    record_path.write_text(json.dumps(record, indent=2) + "\n")
+    (model_dir / corpus_spec.VOCABULARY_FILE).write_text("".join(w + "\n" for w in vocabulary))
+    return record
+
+
+def load_embeddings(model_dir: str | Path) -> tuple[np.ndarray, list[str]]:
+    """The trained embeddings [vocabulary, dimensions] and the words by id.
+
+    Raises:
+      KubeslimError: ``model_dir`` holds no trained word2vec model.
+    """
+    model_dir = Path(model_dir)
+    record_path = model_dir / CONFIG_FILE
+    checkpoint = tf.train.latest_checkpoint(str(model_dir))
+    if not record_path.is_file() or checkpoint is None:
+        raise KubeslimError(f"{model_dir} holds no trained word2vec model")
+    record = json.loads(record_path.read_text())
+    vocabulary = corpus_spec.read_vocabulary(model_dir)
+    model = Word2Vec(len(vocabulary), Word2VecOptions(**record["options"]))
+    tf.train.Checkpoint(model=model).restore(checkpoint).expect_partial()
+    return model.embeddings.numpy(), vocabulary
+
+
+def _normalized(embeddings: np.ndarray) -> np.ndarray:
+    return embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
+
+
+def nearest_neighbours(
+    embeddings: np.ndarray, vocabulary: list[str], words: list[str], k: int = 8
+) -> dict[str, list[tuple[str, float]]]:
+    """The ``k`` words with the most similar (cosine) embeddings to each of ``words``.
+
+    Raises:
+      KubeslimError: a word is not in the vocabulary.
+    """
+    index = {w: i for i, w in enumerate(vocabulary)}
+    missing = [w for w in words if w not in index]
+    if missing:
+        raise KubeslimError(f"not in the vocabulary: {', '.join(missing)}")
+    unit = _normalized(embeddings)
+    result = {}
+    for word in words:
+        similarity = unit @ unit[index[word]]
+        similarity[index[word]] = -np.inf
+        best = np.argsort(-similarity)[:k]
+        result[word] = [(vocabulary[i], float(similarity[i])) for i in best]
+    return result
+
+
+def analogy_accuracy(
+    embeddings: np.ndarray, vocabulary: list[str], questions_path: str | Path
+) -> dict[str, Any]:
+    """Accuracy on a ``questions-words.txt``-format file (``: section`` lines, then ``a b c
+    d`` lines meaning a is to b as c is to d): the answer is the word nearest to
+    b - a + c other than a, b and c. Questions with a word outside the vocabulary are
+    counted and skipped, as the tutorial did.
+
+    Raises:
+      KubeslimError: the file cannot be read.
+    """
+    try:
+        lines = Path(questions_path).read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise KubeslimError(f"{questions_path}: {e.strerror}") from None
+    index = {w: i for i, w in enumerate(vocabulary)}
+    questions, skipped = [], 0
+    for number, line in enumerate(lines, start=1):
+        if not line.strip() or line.startswith(":"):
+            continue
+        words = line.lower().split()
+        if len(words) != 4:
+            raise KubeslimError(f"{questions_path}:{number}: expected 4 words, got {line!r}")
+        if all(w in index for w in words):
+            questions.append([index[w] for w in words])
+        else:
+            skipped += 1
+    unit = _normalized(embeddings)
+    correct = 0
+    for batch in np.array_split(np.array(questions, dtype=np.int64), max(1, len(questions) // 512)):
+        if not len(batch):
+            continue
+        target = unit[batch[:, 1]] - unit[batch[:, 0]] + unit[batch[:, 2]]
+        similarity = target @ unit.T
+        np.put_along_axis(similarity, batch[:, :3], -np.inf, axis=1)
+        correct += int((similarity.argmax(1) == batch[:, 3]).sum())
+    return {
+        "questions": len(questions),
+        "skipped": skipped,
+        "correct": correct,
+        "accuracy": correct / len(questions) if questions else 0.0,
+    }
+
+
+class EmbeddingModule(tf.Module):
+    """Serving: words -> vectors, and words -> nearest neighbours."""
+
+    def __init__(self, embeddings: np.ndarray, vocabulary: list[str], k: int = 8):
+        super().__init__()
+        self.unit = tf.Variable(_normalized(embeddings), trainable=False, name="embeddings")
+        self.words = tf.constant(vocabulary)
+        self.table = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(
+                self.words, tf.range(len(vocabulary), dtype=tf.int64)
+            ),
+            default_value=len(vocabulary) - 1,
+        )
+        self.k = k
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, "words")])
+    def embed(self, words: tf.Tensor) -> dict[str, tf.Tensor]:
+        ids = self.table.lookup(words)
+        return {"ids": ids, "embeddings": tf.gather(self.unit, ids)}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, "words")])
+    def nearest(self, words: tf.Tensor) -> dict[str, tf.Tensor]:
+        ids = self.table.lookup(words)
+        similarity = tf.matmul(tf.gather(self.unit, ids), self.unit, transpose_b=True)
+        similarity -= 10.0 * tf.one_hot(ids, tf.shape(self.unit)[0])  # not the word itself
+        best = tf.math.top_k(similarity, k=self.k)
+        return {"neighbours": tf.gather(self.words, best.indices), "similarities": best.values}
+
+
+def export_embeddings(model_dir: str | Path, export_dir: str | Path, k: int = 8) -> Path:
+    """Writes a SavedModel (``serving_default``: words -> ``embeddings``; ``nearest``: words ->
+    ``neighbours`` and ``similarities``) and, for the TensorBoard projector, ``vectors.tsv``
+    and ``metadata.tsv``."""
+    embeddings, vocabulary = load_embeddings(model_dir)
+    module = EmbeddingModule(embeddings, vocabulary, k)
+    with atomic_output_dir(export_dir) as tmp:
+        tf.saved_model.save(
+            module,
+            str(tmp),
+            signatures={"serving_default": module.embed, "nearest": module.nearest},
+        )
+        np.savetxt(tmp / "vectors.tsv", embeddings, delimiter="\t", fmt="%.6f")
+        (tmp / "metadata.tsv").write_text("".join(w + "\n" for w in vocabulary), encoding="utf-8")
+    log.info("exported %d embeddings to %s", len(vocabulary), export_dir)
+    return Path(export_dir)

@@ -1,0 +1,111 @@
+"""word2vec on the embedded pydoc_text corpus: real training, neighbours that make sense,
+analogy evaluation, resume, and the exported SavedModel and projector files."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from kubeslim.beam.convert_text import convert_corpus
+from kubeslim.components.text import word2vec
+from kubeslim.errors import KubeslimError
+
+# Word pairs that Python's reference documentation uses together.
+RELATED = [("true", "false"), ("key", "value"), ("integer", "integers"), ("import", "imported")]
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("text") / "pydoc_text"
+    convert_corpus("pydoc_text", out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory, corpus_dir):
+    out = tmp_path_factory.mktemp("word2vec") / "model"
+    word2vec.train_word2vec(corpus_dir, out, epochs=8, embedding_size=64)
+    return out
+
+
+def test_skipgram_pairs_stay_within_the_window():
+    ids = tf.constant([1, 2, 3], tf.int64)
+    keep_all = tf.ones([4])
+    pairs = word2vec.skipgram_pairs(ids, keep_all, 1, tf.constant([0, 0], tf.int64)).numpy()
+    assert sorted(map(tuple, pairs)) == [(1, 2), (2, 1), (2, 3), (3, 2)]
+    line = tf.range(50, dtype=tf.int64)
+    wide = word2vec.skipgram_pairs(line, tf.ones([50]), 5, tf.constant([3, 4], tf.int64))
+    distance = np.abs(wide.numpy()[:, 0] - wide.numpy()[:, 1])
+    assert distance.min() >= 1 and distance.max() <= 5 and (distance == 1).sum() == 2 * 49
+
+
+def test_subsampling_drops_only_frequent_words():
+    keep = word2vec.keep_probabilities(tf.constant([1e5, 10.0, 1.0], tf.float64), 1e-3).numpy()
+    assert keep[0] < 0.2 and keep[1] == keep[2] == 1.0
+
+
+def test_related_words_rank_far_above_random_ones(model_dir):
+    embeddings, vocabulary = word2vec.load_embeddings(model_dir)
+    unit = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
+    index = {w: i for i, w in enumerate(vocabulary)}
+
+    def percentile(a: int, b: int) -> float:
+        """Where b ranks among all words by similarity to a (0 = nearest, 1 = farthest)."""
+        similarity = unit @ unit[a]
+        similarity[a] = -np.inf
+        return float((similarity > similarity[b]).sum() / (len(vocabulary) - 2))
+
+    related = [percentile(index[a], index[b]) for a, b in RELATED]
+    rng = np.random.default_rng(0)
+    random = [percentile(a, b) for a, b in rng.integers(0, len(vocabulary), (200, 2)) if a != b]
+    assert max(related) < 0.05, related  # each in its word's nearest 5%
+    assert np.median(random) > 0.3, np.median(random)
+
+
+def test_analogy_evaluation_counts_answers_and_skips_unknown_words(model_dir, tmp_path):
+    questions = tmp_path / "questions-words.txt"
+    questions.write_text(
+        ": python\ntrue false true false\nkey value key value\nzzz value key zzz\n"
+    )
+    embeddings, vocabulary = word2vec.load_embeddings(model_dir)
+    result = word2vec.analogy_accuracy(embeddings, vocabulary, questions)
+    assert (result["questions"], result["skipped"]) == (2, 1)
+    assert 0 <= result["correct"] <= 2 and result["accuracy"] == result["correct"] / 2
+    questions.write_text("true false\n")
+    with pytest.raises(KubeslimError, match="questions-words.txt:1: expected 4 words"):
+        word2vec.analogy_accuracy(embeddings, vocabulary, questions)
+
+
+def test_training_resumes_from_the_last_epoch(corpus_dir, tmp_path):
+    first = word2vec.train_word2vec(corpus_dir, tmp_path / "m", epochs=1, embedding_size=16)
+    resumed = word2vec.train_word2vec(corpus_dir, tmp_path / "m", epochs=2, embedding_size=16)
+    assert [h["epoch"] for h in resumed["history"]] == [1, 2]
+    assert resumed["history"][0] == first["history"][0]
+    with pytest.raises(KubeslimError, match="--loss 'hinge' unknown"):
+        word2vec.train_word2vec(corpus_dir, tmp_path / "x", loss="hinge")
+
+
+def test_nce_loss_trains(corpus_dir, tmp_path):
+    record = word2vec.train_word2vec(
+        corpus_dir, tmp_path / "nce", epochs=2, embedding_size=16, loss="nce", learning_rate=0.05
+    )
+    losses = [h["loss"] for h in record["history"]]
+    assert np.isfinite(losses).all() and losses[1] < losses[0]
+
+
+def test_export_serves_vectors_and_neighbours_and_writes_projector_files(model_dir, tmp_path):
+    export = word2vec.export_embeddings(model_dir, tmp_path / "export", k=5)
+    embeddings, vocabulary = word2vec.load_embeddings(model_dir)
+    loaded = tf.saved_model.load(str(export))
+    out = loaded.signatures["serving_default"](words=tf.constant(["true", "zzzunseen"]))
+    unit = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
+    np.testing.assert_allclose(
+        out["embeddings"].numpy()[0], unit[vocabulary.index("true")], atol=1e-6
+    )
+    assert int(out["ids"][1]) == len(vocabulary) - 1  # out of vocabulary
+    nearest = loaded.signatures["nearest"](words=tf.constant(["true"]))
+    served = [w.decode() for w in nearest["neighbours"].numpy()[0]]
+    expected = word2vec.nearest_neighbours(embeddings, vocabulary, ["true"], k=5)["true"]
+    assert served == [w for w, _ in expected]
+    vectors = np.loadtxt(export / "vectors.tsv", delimiter="\t")
+    assert vectors.shape == embeddings.shape
+    assert (export / "metadata.tsv").read_text().splitlines() == vocabulary
