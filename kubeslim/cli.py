@@ -21,6 +21,7 @@ from kubeslim.beam.datasets import dataset_factory
 from kubeslim.beam.text.corpus_factory import CORPORA
 from kubeslim.components.kfp_components import DEFAULT_IMAGE
 from kubeslim.components.optimization import DECAY_TYPES, OPTIMIZERS, OptimizerOptions
+from kubeslim.components.text.ptb_lm_options import CONFIGS, LanguageModelConfig
 from kubeslim.components.text.word2vec_options import LOSSES, Word2VecOptions
 from kubeslim.errors import KubeslimError
 from kubeslim.pipelines.image_classifier import ClusterOptions
@@ -107,6 +108,25 @@ def _word2vec(args: argparse.Namespace, _: list[str]) -> None:
     if args.export_dir:
         word2vec.export_embeddings(args.model_dir, args.export_dir)
         print(f"SavedModel and projector TSVs written to {args.export_dir}")
+
+
+def _language_model(args: argparse.Namespace, _: list[str]) -> None:
+    from kubeslim.components.text import ptb_lm
+
+    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(LanguageModelConfig)}
+    record = ptb_lm.train_language_model(args.corpus_dir, args.model_dir, args.config, **overrides)
+    for h in record["history"]:
+        valid = f", valid {h['valid_perplexity']:.2f}" if "valid_perplexity" in h else ""
+        print(
+            f"epoch {h['epoch']}: learning rate {h['learning_rate']:.4g}, "
+            f"train perplexity {h['train_perplexity']:.2f}{valid}, "
+            f"{h['words_per_second']:,.0f} words/s"
+        )
+    if "test_perplexity" in record:
+        print(f"test perplexity {record['test_perplexity']:.2f}")
+    if args.export_dir:
+        ptb_lm.export_language_model(args.model_dir, args.export_dir)
+        print(f"SavedModel written to {args.export_dir}")
 
 
 def _analyze(args: argparse.Namespace, beam_args: list[str]) -> None:
@@ -433,6 +453,21 @@ def build_parser() -> argparse.ArgumentParser:
             default=f.default,
             choices=choices,
             help=f"default {f.default}",
+        )
+
+    p = command(
+        "language-model",
+        _language_model,
+        "Train the PTB tutorial's LSTM language model on a converted corpus (resuming from "
+        "model_dir), report train, valid and test perplexity, and export it.",
+    )
+    p.add_argument("--corpus_dir", required=True, help="output of `kubeslim convert-text`")
+    p.add_argument("--model_dir", required=True, help="checkpoints and the record go here")
+    p.add_argument("--config", default="small", choices=sorted(CONFIGS), help="default small")
+    p.add_argument("--export_dir", help="write the scoring SavedModel here")
+    for f in dataclasses.fields(LanguageModelConfig):
+        p.add_argument(
+            f"--{f.name}", type=type(f.default), help=f"overrides the configuration's {f.name}"
         )
 
     p = command(

@@ -12,6 +12,7 @@ SUBCOMMANDS = [
     "convert",
     "convert-text",
     "word2vec",
+    "language-model",
     "analyze",
     "train",
     "eval",

@@ -1,0 +1,266 @@
+"""The PTB language model of tensorflow/models' ``ptb_word_lm.py`` (Zaremba et al. 2014) in
+TF2: a multi-layer LSTM over word embeddings, trained with truncated back-propagation through
+time (the state carried from one batch to the next), SGD with gradient clipping, the
+tutorial's learning-rate decay and dropout, and its small, medium and large configurations.
+The corpus is read as the tutorial's reader does: all lines of a split joined into one stream
+(each ends in ``<eos>``), cut into ``batch_size`` rows and ``num_steps`` windows.
+"""
+
+import json
+import logging
+import math
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kubeslim import corpus_spec
+from kubeslim.components.text.corpus import token_lines
+from kubeslim.components.text.ptb_lm_options import LanguageModelConfig, get_config
+from kubeslim.errors import KubeslimError
+from kubeslim.fileio import atomic_output_dir
+
+RECORD_FILE = "language_model.json"
+CHECKPOINT_PREFIX = "ptb_lm.ckpt"
+
+log = logging.getLogger(__name__)
+
+
+def token_stream(corpus_dir: str | Path, split: str) -> np.ndarray:
+    """All ids of ``split``, line after line: int32 [tokens]."""
+    return np.concatenate([ids.numpy() for ids in token_lines(corpus_dir, split)]).astype(np.int32)
+
+
+def windows(stream: np.ndarray, batch_size: int, num_steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """The tutorial's ``ptb_producer``: inputs and targets [windows, batch_size, num_steps]."""
+    batch_len = len(stream) // batch_size
+    data = stream[: batch_size * batch_len].reshape(batch_size, batch_len)
+    count = (batch_len - 1) // num_steps
+    if count < 1:
+        raise KubeslimError(
+            f"{len(stream)} tokens are too few for batches of {batch_size} x {num_steps}"
+        )
+    inputs = np.stack([data[:, i * num_steps : (i + 1) * num_steps] for i in range(count)])
+    targets = np.stack([data[:, i * num_steps + 1 : (i + 1) * num_steps + 1] for i in range(count)])
+    return inputs, targets
+
+
+class LanguageModel(tf.Module):
+    """Embedding -> LSTM layers -> softmax over the vocabulary."""
+
+    def __init__(self, vocabulary_size: int, config: LanguageModelConfig):
+        super().__init__()
+        init = keras.initializers.RandomUniform(-config.init_scale, config.init_scale, config.seed)
+        self.config = config
+        self.embedding = tf.Variable(init([vocabulary_size, config.hidden_size]), name="embedding")
+        self.lstms = [
+            keras.layers.LSTM(
+                config.hidden_size,
+                return_sequences=True,
+                return_state=True,
+                kernel_initializer=init,
+                recurrent_initializer=init,
+                unit_forget_bias=False,  # the tutorial's forget_bias=0
+                name=f"lstm_{i}",
+            )
+            for i in range(config.num_layers)
+        ]
+        self.softmax_w = tf.Variable(init([config.hidden_size, vocabulary_size]), name="softmax_w")
+        self.softmax_b = tf.Variable(init([vocabulary_size]), name="softmax_b")
+        self.dropout = keras.layers.Dropout(1.0 - config.keep_prob, seed=config.seed)
+
+    def zero_state(self, batch_size: int) -> list[tf.Tensor]:
+        return [tf.zeros([batch_size, self.config.hidden_size])] * (2 * self.config.num_layers)
+
+    def __call__(
+        self, ids: tf.Tensor, state: list[tf.Tensor], training: bool = False
+    ) -> tuple[tf.Tensor, list[tf.Tensor]]:
+        """Logits [batch, steps, vocabulary] and the state after the last step."""
+        x = self.dropout(tf.gather(self.embedding, ids), training=training)
+        new_state = []
+        for i, lstm in enumerate(self.lstms):
+            x, h, c = lstm(x, initial_state=state[2 * i : 2 * i + 2], training=training)
+            x = self.dropout(x, training=training)
+            new_state += [h, c]
+        return tf.tensordot(x, self.softmax_w, 1) + self.softmax_b, new_state
+
+
+def _token_losses(model: LanguageModel, inputs, targets, state, training):
+    logits, state = model(inputs, state, training)
+    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=targets, logits=logits)
+    return losses, state
+
+
+def perplexity(model: LanguageModel, stream: np.ndarray, num_steps: int) -> float:
+    """exp(mean cross-entropy) of predicting each token of ``stream`` from the ones before,
+    in one row, the state carried across windows of ``num_steps``."""
+    inputs, targets = windows(stream, 1, num_steps)
+    step = tf.function(lambda x, y, s: _token_losses(model, x, y, s, False))
+    state, total, count = model.zero_state(1), 0.0, 0
+    for x, y in zip(inputs, targets, strict=True):
+        losses, state = step(x, y, state)
+        total += float(tf.reduce_sum(losses))
+        count += losses.shape[0] * losses.shape[1]
+    return math.exp(total / count)
+
+
+def train_language_model(
+    corpus_dir: str | Path, model_dir: str | Path, config_name: str = "small", **overrides: Any
+) -> dict[str, Any]:
+    """Trains on the train split, reports train, valid and test perplexity per epoch, and
+    resumes from the latest checkpoint in ``model_dir``.
+
+    Returns:
+      The record written to ``language_model.json``.
+    """
+    config = get_config(config_name, **overrides)
+    descriptor = corpus_spec.read_descriptor(corpus_dir)
+    vocabulary = corpus_spec.read_vocabulary(corpus_dir)
+    model_dir = Path(model_dir)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(config.seed)
+    model = LanguageModel(len(vocabulary), config)
+    epoch_var = tf.Variable(0, dtype=tf.int64)
+    checkpoint = tf.train.Checkpoint(model=model, epoch=epoch_var)
+    manager = tf.train.CheckpointManager(
+        checkpoint, str(model_dir), max_to_keep=3, checkpoint_name=CHECKPOINT_PREFIX
+    )
+    model(tf.zeros([1, 1], tf.int32), model.zero_state(1))  # create the LSTM weights
+    if manager.latest_checkpoint:
+        checkpoint.restore(manager.latest_checkpoint)
+        log.info("resuming from %s (epoch %d)", manager.latest_checkpoint, int(epoch_var))
+    streams = {split: token_stream(corpus_dir, split) for split in descriptor["splits"]}
+    inputs, targets = windows(streams["train"], config.batch_size, config.num_steps)
+    variables = model.trainable_variables
+
+    @tf.function
+    def train_step(x, y, state, lr):
+        with tf.GradientTape() as tape:
+            losses, state = _token_losses(model, x, y, state, True)
+            # The tutorial's cost: summed over the steps, averaged over the batch.
+            cost = tf.reduce_sum(losses) / config.batch_size
+        grads, _ = tf.clip_by_global_norm(tape.gradient(cost, variables), config.max_grad_norm)
+        for variable, grad in zip(variables, grads, strict=True):
+            variable.assign_sub(lr * grad)
+        return tf.reduce_sum(losses), state
+
+    record_path = model_dir / RECORD_FILE
+    history = json.loads(record_path.read_text())["history"] if record_path.is_file() else []
+    history = history[: int(epoch_var)]
+    for epoch in range(int(epoch_var), config.max_max_epoch):
+        lr = config.learning_rate * config.lr_decay ** max(epoch + 1 - config.max_epoch, 0)
+        state, total, start = model.zero_state(config.batch_size), 0.0, time.perf_counter()
+        for x, y in zip(inputs, targets, strict=True):
+            loss_sum, state = train_step(x, y, state, tf.constant(lr, tf.float32))
+            total += float(loss_sum)
+        seconds = time.perf_counter() - start
+        train_perplexity = math.exp(total / inputs.size)
+        if not math.isfinite(train_perplexity):
+            raise KubeslimError(
+                f"training perplexity became {train_perplexity} in epoch {epoch + 1}"
+            )
+        entry = {
+            "epoch": epoch + 1,
+            "learning_rate": lr,
+            "train_perplexity": train_perplexity,
+            "words_per_second": round(inputs.size / seconds, 1),
+        }
+        if "valid" in streams:
+            entry["valid_perplexity"] = perplexity(model, streams["valid"], config.num_steps)
+        history.append(entry)
+        epoch_var.assign(epoch + 1)
+        manager.save(checkpoint_number=epoch + 1)
+        log.info("epoch %d: %s", epoch + 1, entry)
+    result = {
+        "corpus_dir": str(corpus_dir),
+        "corpus": descriptor["name"],
+        "config_name": config_name,
+        "config": asdict(config),
+        "vocabulary_size": len(vocabulary),
+        "history": history,
+    }
+    if "test" in streams:
+        result["test_perplexity"] = perplexity(model, streams["test"], config.num_steps)
+    record_path.write_text(json.dumps(result, indent=2) + "\n")
+    (model_dir / corpus_spec.VOCABULARY_FILE).write_text("".join(w + "\n" for w in vocabulary))
+    return result
+
+
+def load_language_model(model_dir: str | Path) -> tuple[LanguageModel, list[str]]:
+    """The trained model of ``model_dir`` and its vocabulary.
+
+    Raises:
+      KubeslimError: there is none.
+    """
+    model_dir = Path(model_dir)
+    checkpoint = tf.train.latest_checkpoint(str(model_dir))
+    if not (model_dir / RECORD_FILE).is_file() or checkpoint is None:
+        raise KubeslimError(f"{model_dir} holds no trained language model")
+    record = json.loads((model_dir / RECORD_FILE).read_text())
+    vocabulary = corpus_spec.read_vocabulary(model_dir)
+    model = LanguageModel(len(vocabulary), LanguageModelConfig(**record["config"]))
+    model(tf.zeros([1, 1], tf.int32), model.zero_state(1))
+    tf.train.Checkpoint(model=model).restore(checkpoint).expect_partial()
+    return model, vocabulary
+
+
+class ScoringModule(tf.Module):
+    """Serving: a sentence's perplexity, and the most likely next words after a context."""
+
+    def __init__(self, model: LanguageModel, vocabulary: list[str], eos: str = "<eos>"):
+        super().__init__()
+        self.model = model
+        self.words = tf.constant(vocabulary)
+        self.table = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(
+                self.words, tf.range(len(vocabulary), dtype=tf.int32)
+            ),
+            default_value=len(vocabulary) - 1,
+        )
+        self.eos = eos
+
+    def _ids(self, sentence: tf.Tensor) -> tf.Tensor:
+        tokens = tf.strings.split(tf.strings.lower(sentence))
+        return self.table.lookup(tokens)[None]
+
+    @tf.function(input_signature=[tf.TensorSpec([], tf.string, "sentence")])
+    def score(self, sentence: tf.Tensor) -> dict[str, tf.Tensor]:
+        """Perplexity of the words after the first, from a zero state."""
+        ids = self._ids(sentence)
+        losses, _ = _token_losses(
+            self.model, ids[:, :-1], ids[:, 1:], self.model.zero_state(1), False
+        )
+        return {"perplexity": tf.exp(tf.reduce_mean(losses))}
+
+    @tf.function(input_signature=[tf.TensorSpec([], tf.string, "context")])
+    def next_words(self, context: tf.Tensor) -> dict[str, tf.Tensor]:
+        """The ten most likely next words and their probabilities."""
+        logits, _ = self.model(self._ids(context), self.model.zero_state(1))
+        best = tf.math.top_k(tf.nn.softmax(logits[0, -1]), k=10)
+        return {"words": tf.gather(self.words, best.indices), "probabilities": best.values}
+
+
+def sentence_perplexity(model: LanguageModel, vocabulary: list[str], sentence: str) -> float:
+    """What ``score`` serves, computed by the trainer's own code."""
+    index = {w: i for i, w in enumerate(vocabulary)}
+    ids = np.array([[index.get(t, len(vocabulary) - 1) for t in sentence.lower().split()]])
+    losses, _ = _token_losses(model, ids[:, :-1], ids[:, 1:], model.zero_state(1), False)
+    return float(np.exp(np.mean(losses.numpy(), dtype=np.float64)))
+
+
+def export_language_model(model_dir: str | Path, export_dir: str | Path) -> Path:
+    """Writes a SavedModel with ``serving_default`` (sentence -> perplexity) and
+    ``next_words`` (context -> ten words and probabilities)."""
+    model, vocabulary = load_language_model(model_dir)
+    module = ScoringModule(model, vocabulary)
+    with atomic_output_dir(export_dir) as tmp:
+        tf.saved_model.save(
+            module,
+            str(tmp),
+            signatures={"serving_default": module.score, "next_words": module.next_words},
+        )
+    return Path(export_dir)
