@@ -8,18 +8,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kubeslim.beam.convert_text import convert_corpus
 from kubeslim.components.text import ptb_lm
 from kubeslim.errors import KubeslimError
 
 SMALL_AND_QUICK = {"max_max_epoch": 6, "max_epoch": 3, "hidden_size": 128}
-
-
-@pytest.fixture(scope="module")
-def corpus_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("text") / "pydoc_text"
-    convert_corpus("pydoc_text", out)
-    return out
 
 
 @pytest.fixture(scope="module")

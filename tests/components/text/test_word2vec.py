@@ -5,19 +5,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kubeslim.beam.convert_text import convert_corpus
 from kubeslim.components.text import word2vec
 from kubeslim.errors import KubeslimError
 
 # Word pairs that Python's reference documentation uses together.
 RELATED = [("true", "false"), ("key", "value"), ("integer", "integers"), ("import", "imported")]
-
-
-@pytest.fixture(scope="module")
-def corpus_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("text") / "pydoc_text"
-    convert_corpus("pydoc_text", out)
-    return out
 
 
 @pytest.fixture(scope="module")
