@@ -30,3 +30,13 @@ def token_counts(corpus_dir: str | Path, split: str = "train") -> tf.Tensor:
             total + tf.math.bincount(ids, minlength=size, maxlength=size, dtype=tf.float64)
         ),
     )
+
+
+def vocabulary_table(words: tf.Tensor, dtype: tf.DType = tf.int64) -> tf.lookup.StaticHashTable:
+    """Word -> id for serving: a word's line in ``vocabulary.txt``, and the last id (the
+    out-of-vocabulary one) for any other word, as the converter maps them."""
+    size = int(words.shape[0])
+    return tf.lookup.StaticHashTable(
+        tf.lookup.KeyValueTensorInitializer(words, tf.range(size, dtype=dtype)),
+        default_value=size - 1,
+    )

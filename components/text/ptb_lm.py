@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from kubeslim import corpus_spec
-from kubeslim.components.text.corpus import token_lines
+from kubeslim.components.text.corpus import token_lines, vocabulary_table
 from kubeslim.components.text.ptb_lm_options import LanguageModelConfig, get_config
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import atomic_output_dir
@@ -211,17 +211,11 @@ def load_language_model(model_dir: str | Path) -> tuple[LanguageModel, list[str]
 class ScoringModule(tf.Module):
     """Serving: a sentence's perplexity, and the most likely next words after a context."""
 
-    def __init__(self, model: LanguageModel, vocabulary: list[str], eos: str = "<eos>"):
+    def __init__(self, model: LanguageModel, vocabulary: list[str]):
         super().__init__()
         self.model = model
         self.words = tf.constant(vocabulary)
-        self.table = tf.lookup.StaticHashTable(
-            tf.lookup.KeyValueTensorInitializer(
-                self.words, tf.range(len(vocabulary), dtype=tf.int32)
-            ),
-            default_value=len(vocabulary) - 1,
-        )
-        self.eos = eos
+        self.table = vocabulary_table(self.words, tf.int32)
 
     def _ids(self, sentence: tf.Tensor) -> tf.Tensor:
         tokens = tf.strings.split(tf.strings.lower(sentence))

@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from kubeslim import corpus_spec
-from kubeslim.components.text.corpus import token_counts, token_lines
+from kubeslim.components.text.corpus import token_counts, token_lines, vocabulary_table
 from kubeslim.components.text.word2vec_options import Word2VecOptions
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import atomic_output_dir
@@ -303,12 +303,7 @@ class EmbeddingModule(tf.Module):
         super().__init__()
         self.unit = tf.Variable(_normalized(embeddings), trainable=False, name="embeddings")
         self.words = tf.constant(vocabulary)
-        self.table = tf.lookup.StaticHashTable(
-            tf.lookup.KeyValueTensorInitializer(
-                self.words, tf.range(len(vocabulary), dtype=tf.int64)
-            ),
-            default_value=len(vocabulary) - 1,
-        )
+        self.table = vocabulary_table(self.words)
         self.k = k
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, "words")])
