@@ -73,11 +73,15 @@ def _convert_text(args: argparse.Namespace, beam_args: list[str]) -> None:
         beam_args=beam_args,
     )
     for split, entry in descriptor["splits"].items():
-        print(
-            f"{split}: {entry['num_lines']:,} lines, {entry['num_tokens']:,} tokens, "
-            f"{entry['num_out_of_vocabulary']:,} out of vocabulary"
+        tokens = ", ".join(
+            f"{entry['num_tokens'][f]:,} {f} tokens "
+            f"({entry['num_out_of_vocabulary'][f]:,} out of vocabulary)"
+            for f in descriptor["features"]
         )
-    print(f"{descriptor['vocabulary_size']:,} words in the vocabulary; wrote {args.output_dir}")
+        print(f"{split}: {entry['num_lines']:,} records, {tokens}", end="")
+        print(f"; {entry['num_dropped']:,} dropped as too long" if entry["num_dropped"] else "")
+    sizes = ", ".join(f"{v['size']:,} {f}" for f, v in descriptor["vocabularies"].items())
+    print(f"vocabulary: {sizes} words; wrote {args.output_dir}")
 
 
 def _word2vec(args: argparse.Namespace, _: list[str]) -> None:

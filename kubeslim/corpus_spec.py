@@ -1,5 +1,5 @@
 """The contract between the text converter (``beam/convert_text.py``) and the text models:
-file names, the TFRecord feature key, and readers for the descriptor and vocabulary."""
+file names, the TFRecord feature keys, and readers for the descriptor and vocabularies."""
 
 import json
 from pathlib import Path
@@ -8,14 +8,19 @@ from typing import Any
 from kubeslim.errors import KubeslimError
 
 DESCRIPTOR_FILE = "corpus.json"
-VOCABULARY_FILE = "vocabulary.txt"
 TRANSFORM_DIR = "transform"
-TOKENS_KEY = "tokens"
+TOKENS_KEY = "tokens"  # the one feature of a monolingual corpus
 
 
 def shard_prefix(corpus: str, split: str) -> str:
     """Shards are ``{prefix}-00000-of-0000N.tfrecord``, e.g. ``ptb_train-00000-of-00001``."""
     return f"{corpus}_{split}"
+
+
+def vocabulary_file(feature: str = TOKENS_KEY) -> str:
+    """``vocabulary_{feature}.txt``: one word per line, its line number its id; the last line
+    names the out-of-vocabulary id."""
+    return f"vocabulary_{feature}.txt"
 
 
 def read_descriptor(corpus_dir: str | Path) -> dict[str, Any]:
@@ -33,9 +38,22 @@ def read_descriptor(corpus_dir: str | Path) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
-def read_vocabulary(corpus_dir: str | Path) -> list[str]:
-    """The words by id; the last names the out-of-vocabulary id."""
-    return (Path(corpus_dir) / VOCABULARY_FILE).read_text(encoding="utf-8").splitlines()
+def read_vocabulary(corpus_dir: str | Path, feature: str = TOKENS_KEY) -> list[str]:
+    """The words of ``feature`` by id; the last names the out-of-vocabulary id.
+
+    Raises:
+      KubeslimError: ``corpus_dir`` has no vocabulary for ``feature``.
+    """
+    path = Path(corpus_dir) / vocabulary_file(feature)
+    if not path.is_file():
+        raise KubeslimError(f"{path} not found: {corpus_dir} has no {feature!r} vocabulary")
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def write_vocabulary(directory: str | Path, words: list[str], feature: str = TOKENS_KEY) -> None:
+    """Writes ``words`` as ``read_vocabulary`` reads them."""
+    path = Path(directory) / vocabulary_file(feature)
+    path.write_text("".join(w + "\n" for w in words), encoding="utf-8")
 
 
 def split_files(corpus_dir: str | Path, descriptor: dict[str, Any], split: str) -> list[str]:

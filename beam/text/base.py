@@ -1,23 +1,28 @@
-"""What a text corpus is to the converter: its files, its splits as lines of space-separated
-tokens, and its vocabulary policy. A new corpus is one module with a ``TextCorpus`` subclass
-and one line in ``corpus_factory.CORPORA``."""
+"""What a text corpus is to the converter: its files, its splits as records of raw text (one
+string per feature), how the text is cut into tokens, and its vocabulary policy. A new corpus
+is one module with a ``TextCorpus`` (or ``ParallelCorpus``) subclass and one line in
+``corpus_factory.CORPORA``."""
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from kubeslim.beam.download import RemoteFile, fetch
+from kubeslim.corpus_spec import TOKENS_KEY
 
 EOS = "<eos>"
 UNK = "<unk>"
 
 
 class TextCorpus:
-    """A corpus; subclasses set the class attributes and implement ``lines``."""
+    """A monolingual corpus; subclasses set the class attributes and implement ``lines``."""
 
     name: str
     remote_files: tuple[RemoteFile, ...] = ()
     split_names: tuple[str, ...] = ("train", "valid", "test")
-    min_count: int | None = None  # words seen fewer times in train become <unk>
-    vocabulary_size: int | None = None  # at most this many words, most frequent first
+    features: tuple[str, ...] = (TOKENS_KEY,)  # one TFRecord feature and vocabulary each
+    min_count: int | None = None  # words seen fewer times in train are out of vocabulary
+    vocabulary_size: int | None = None  # at most this many words per feature, most frequent
+    max_tokens: tuple[int, ...] | None = None  # longer records are counted and dropped
     shards: int = 1
 
     def __init__(self) -> None:
@@ -27,6 +32,17 @@ class TextCorpus:
         """Fetches and verifies the corpus's files (from ``source``, a mirror, if given)."""
         self.files = {r.filename: fetch(r, cache_dir, source) for r in self.remote_files}
 
-    def lines(self, split: str) -> list[str]:
-        """The split as lines of lowercase space-separated tokens."""
+    def lines(self, split: str) -> Iterable[str]:
+        """The split as lines of space-separated tokens."""
         raise NotImplementedError
+
+    def records(self, split: str) -> Iterator[tuple[str, ...]]:
+        """The split's records: one raw string per feature."""
+        return ((line,) for line in self.lines(split))
+
+    def tokenize(self, text):
+        """Raw strings [batch] -> tokens (a RaggedTensor), in TensorFlow ops so that the
+        tensorflow-transform graph, and every model exported with it, cuts text the same way."""
+        import tensorflow as tf
+
+        return tf.strings.split(text)

@@ -1,15 +1,19 @@
 """Maps corpus names to ``TextCorpus`` classes."""
 
 from kubeslim.beam.text.base import TextCorpus
+from kubeslim.beam.text.numbers_enfr import NumbersEnfr
 from kubeslim.beam.text.ptb import Ptb
 from kubeslim.beam.text.pydoc_text import PydocText
 from kubeslim.beam.text.text8 import Text8
+from kubeslim.beam.text.wmt_enfr import WmtEnfr
 from kubeslim.errors import KubeslimError
 
 CORPORA: dict[str, type[TextCorpus]] = {
+    "numbers_enfr": NumbersEnfr,
     "ptb": Ptb,
     "pydoc_text": PydocText,
     "text8": Text8,
+    "wmt_enfr": WmtEnfr,
 }
 
 

@@ -23,7 +23,7 @@ def token_lines(corpus_dir: str | Path, split: str) -> tf.data.Dataset:
 
 def token_counts(corpus_dir: str | Path, split: str = "train") -> tf.Tensor:
     """How often each id occurs in ``split``: float64 [vocabulary size]."""
-    size = corpus_spec.read_descriptor(corpus_dir)["vocabulary_size"]
+    size = corpus_spec.read_descriptor(corpus_dir)["vocabularies"][corpus_spec.TOKENS_KEY]["size"]
     return token_lines(corpus_dir, split).reduce(
         tf.zeros([size], tf.float64),
         lambda total, ids: (

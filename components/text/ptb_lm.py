@@ -186,7 +186,7 @@ def train_language_model(
     if "test" in streams:
         result["test_perplexity"] = perplexity(model, streams["test"], config.num_steps)
     record_path.write_text(json.dumps(result, indent=2) + "\n")
-    (model_dir / corpus_spec.VOCABULARY_FILE).write_text("".join(w + "\n" for w in vocabulary))
+    corpus_spec.write_vocabulary(model_dir, vocabulary)
     return result
 
 

@@ -168,7 +168,7 @@ def train_word2vec(corpus_dir: str | Path, model_dir: str | Path, **flags: Any) 
     history = json.loads(record_path.read_text())["history"] if record_path.is_file() else []
     history = history[: int(model.epoch)]
     step = _train_step(model, options, unigram_logits)
-    words = descriptor["splits"]["train"]["num_tokens"]
+    words = descriptor["splits"]["train"]["num_tokens"][corpus_spec.TOKENS_KEY]
     for epoch in range(int(model.epoch), options.epochs):
         start, losses, pairs = time.perf_counter(), [], 0
         for centers, contexts, progress in make_pairs(corpus_dir, options, keep, epoch):
@@ -204,7 +204,7 @@ def train_word2vec(corpus_dir: str | Path, model_dir: str | Path, **flags: Any) 
         "history": history,
     }
     record_path.write_text(json.dumps(record, indent=2) + "\n")
-    (model_dir / corpus_spec.VOCABULARY_FILE).write_text("".join(w + "\n" for w in vocabulary))
+    corpus_spec.write_vocabulary(model_dir, vocabulary)
     return record
 
 
