@@ -21,6 +21,7 @@ from kubeslim.beam.datasets import dataset_factory
 from kubeslim.beam.text.corpus_factory import CORPORA
 from kubeslim.components.kfp_components import DEFAULT_IMAGE
 from kubeslim.components.optimization import DECAY_TYPES, OPTIMIZERS, OptimizerOptions
+from kubeslim.components.text import translation_options
 from kubeslim.components.text.ptb_lm_options import CONFIGS, LanguageModelConfig
 from kubeslim.components.text.word2vec_options import LOSSES, Word2VecOptions
 from kubeslim.errors import KubeslimError
@@ -131,6 +132,59 @@ def _language_model(args: argparse.Namespace, _: list[str]) -> None:
     if args.export_dir:
         ptb_lm.export_language_model(args.model_dir, args.export_dir)
         print(f"SavedModel written to {args.export_dir}")
+
+
+def _translation_model(args: argparse.Namespace, _: list[str]) -> None:
+    from kubeslim.components.text import translation
+
+    if args.self_test:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as work_dir:
+            results = translation.self_test(work_dir)
+        last = results["history"][-1]
+        print(
+            f"self-test passed: 2 epochs, loss {last['train_loss']:.3f}; greedy and beam "
+            "search decode; both SavedModels translate as the trainer does"
+        )
+        return
+    if not (args.corpus_dir and args.model_dir):
+        raise KubeslimError("--corpus_dir and --model_dir are needed (or --self_test)")
+    overrides = {
+        f.name: getattr(args, f.name)
+        for f in dataclasses.fields(translation_options.TranslationConfig)
+    }
+    record = translation.train_translation_model(
+        args.corpus_dir, args.model_dir, args.config, **overrides
+    )
+    for h in record["history"]:
+        valid = f", valid perplexity {h['valid_perplexity']:.3f}" if "valid_perplexity" in h else ""
+        print(
+            f"epoch {h['epoch']}: learning rate {h['learning_rate']:.4g}, "
+            f"train perplexity {h['train_perplexity']:.3f}{valid}, "
+            f"{h['target_words_per_second']:,.0f} target words/s"
+        )
+    if args.eval_split:
+        scores = translation.evaluate_translation(args.model_dir, args.corpus_dir, args.eval_split)
+        print(
+            f"{args.eval_split}: BLEU {scores['bleu']:.2f}, exact match "
+            f"{scores['exact_match']:.4f} over {scores['sentences']:,} sentences "
+            f"(beam width {scores['beam_width']})"
+        )
+        for example in scores["examples"][:3]:
+            print(f"  {example['translation']!r} (reference {example['reference']!r})")
+    if args.export_dir:
+        translation.export_translator(args.model_dir, args.export_dir)
+        print(f"SavedModel written to {args.export_dir}")
+
+
+def _translate(args: argparse.Namespace, _: list[str]) -> None:
+    from kubeslim.components.text.translation import Translator
+
+    sentences = args.sentences or [line.rstrip("\n") for line in sys.stdin]
+    translator = Translator(args.model_dir, args.beam_width)
+    for translation in translator(sentences):
+        print(translation)
 
 
 def _analyze(args: argparse.Namespace, beam_args: list[str]) -> None:
@@ -473,6 +527,46 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             f"--{f.name}", type=type(f.default), help=f"overrides the configuration's {f.name}"
         )
+
+    p = command(
+        "translation-model",
+        _translation_model,
+        "Train the seq2seq tutorial's attention encoder-decoder on a converted parallel corpus "
+        "(resuming from model_dir), score BLEU and exact match, and export it; or run the "
+        "tutorial's --self_test.",
+    )
+    p.add_argument("--corpus_dir", help="output of `kubeslim convert-text` (numbers_enfr, ...)")
+    p.add_argument("--model_dir", help="checkpoints, logs and the record go here")
+    p.add_argument(
+        "--config",
+        default="small",
+        choices=sorted(translation_options.CONFIGS),
+        help="small (numbers_enfr on a CPU), tutorial (WMT: 3 x 1024, sampled softmax), or "
+        "self_test; default small",
+    )
+    p.add_argument(
+        "--eval_split", default="test", help="split to score after training ('' for none)"
+    )
+    p.add_argument("--export_dir", help="write the SavedModel (raw sentence -> translation) here")
+    p.add_argument("--self_test", action="store_true", help="train and decode a tiny random corpus")
+    for f in dataclasses.fields(translation_options.TranslationConfig):
+        if f.name == "buckets":
+            kind: Any = translation_options.parse_buckets
+        elif f.name == "reverse_source":
+            kind = _parse_bool
+        else:
+            kind = type(f.default)
+        p.add_argument(f"--{f.name}", type=kind, help=f"overrides the configuration's {f.name}")
+
+    p = command(
+        "translate",
+        _translate,
+        "Translate sentences given as arguments, or one a line on standard input, with a "
+        "trained translation model (the tutorial's --decode).",
+    )
+    p.add_argument("--model_dir", required=True, help="a `kubeslim translation-model` model_dir")
+    p.add_argument("--beam_width", type=int, help="1 decodes greedily (default: the model's)")
+    p.add_argument("sentences", nargs="*", help="source sentences (default: standard input)")
 
     p = command(
         "analyze",

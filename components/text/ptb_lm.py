@@ -20,6 +20,7 @@ import tensorflow as tf
 
 from kubeslim import corpus_spec
 from kubeslim.components.text.corpus import token_lines, vocabulary_table
+from kubeslim.components.text.layers import LstmStack
 from kubeslim.components.text.ptb_lm_options import LanguageModelConfig, get_config
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import atomic_output_dir
@@ -49,48 +50,50 @@ def windows(stream: np.ndarray, batch_size: int, num_steps: int) -> tuple[np.nda
     return inputs, targets
 
 
-class LanguageModel(tf.Module):
-    """Embedding -> LSTM layers -> softmax over the vocabulary."""
+class LanguageModel(keras.layers.Layer):
+    """Embedding -> LSTM layers -> softmax over the vocabulary. A Keras layer, so that its
+    ``trainable_variables`` hold the LSTMs' weights as well as its own."""
 
     def __init__(self, vocabulary_size: int, config: LanguageModelConfig):
-        super().__init__()
+        super().__init__(name="language_model")
         init = keras.initializers.RandomUniform(-config.init_scale, config.init_scale, config.seed)
         self.config = config
-        self.embedding = tf.Variable(init([vocabulary_size, config.hidden_size]), name="embedding")
-        self.lstms = [
-            keras.layers.LSTM(
-                config.hidden_size,
-                return_sequences=True,
-                return_state=True,
-                kernel_initializer=init,
-                recurrent_initializer=init,
-                unit_forget_bias=False,  # the tutorial's forget_bias=0
-                name=f"lstm_{i}",
-            )
-            for i in range(config.num_layers)
-        ]
-        self.softmax_w = tf.Variable(init([config.hidden_size, vocabulary_size]), name="softmax_w")
-        self.softmax_b = tf.Variable(init([vocabulary_size]), name="softmax_b")
+        self.embedding = self.add_weight(
+            shape=(vocabulary_size, config.hidden_size), initializer=init, name="embedding"
+        )
         self.dropout = keras.layers.Dropout(1.0 - config.keep_prob, seed=config.seed)
+        self.lstms = LstmStack(
+            config.hidden_size,
+            config.num_layers,
+            dropout=1.0 - config.keep_prob,
+            seed=config.seed,
+            kernel_initializer=init,
+            recurrent_initializer=init,
+            unit_forget_bias=False,  # the tutorial's forget_bias=0
+            name="lstms",
+        )
+        self.softmax_w = self.add_weight(
+            shape=(config.hidden_size, vocabulary_size), initializer=init, name="softmax_w"
+        )
+        self.softmax_b = self.add_weight(
+            shape=(vocabulary_size,), initializer=init, name="softmax_b"
+        )
+        self.built = True
 
-    def zero_state(self, batch_size: int) -> list[tf.Tensor]:
-        return [tf.zeros([batch_size, self.config.hidden_size])] * (2 * self.config.num_layers)
+    def zero_state(self, batch_size: int) -> list[list[tf.Tensor]]:
+        return self.lstms.zero_states(batch_size)
 
-    def __call__(
-        self, ids: tf.Tensor, state: list[tf.Tensor], training: bool = False
-    ) -> tuple[tf.Tensor, list[tf.Tensor]]:
-        """Logits [batch, steps, vocabulary] and the state after the last step."""
+    def call(
+        self, ids: tf.Tensor, state: list[list[tf.Tensor]], training: bool = False
+    ) -> tuple[tf.Tensor, list[list[tf.Tensor]]]:
+        """Logits [batch, steps, vocabulary] and each layer's [h, c] after the last step."""
         x = self.dropout(tf.gather(self.embedding, ids), training=training)
-        new_state = []
-        for i, lstm in enumerate(self.lstms):
-            x, h, c = lstm(x, initial_state=state[2 * i : 2 * i + 2], training=training)
-            x = self.dropout(x, training=training)
-            new_state += [h, c]
+        x, new_state = self.lstms(x, initial_states=state, training=training)
         return tf.tensordot(x, self.softmax_w, 1) + self.softmax_b, new_state
 
 
 def _token_losses(model: LanguageModel, inputs, targets, state, training):
-    logits, state = model(inputs, state, training)
+    logits, state = model(inputs, state, training=training)
     losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=targets, logits=logits)
     return losses, state
 
