@@ -5,14 +5,16 @@ PY := $(VENV)/bin/python
 KUBESLIM := $(VENV)/bin/kubeslim
 STAMP := $(VENV)/.kubeslim-installed
 IMAGE ?= ghcr.io/kubeslim/kubeslim:latest
-PIPELINE_YAML ?= build/kubeslim-image-classifier.yaml
+PIPELINE ?= image_classifier
+PIPELINE_YAML ?= build/kubeslim-$(subst _,-,$(PIPELINE)).yaml
 PIPELINE_ROOT ?= runs
+TEXT_PIPELINES := word2vec language_model translation
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test compile-pipeline run-local bench bench-convert bench-input bench-train lint format lock clean
+.PHONY: help install demo test compile-pipeline compile-pipelines run-local run-word2vec run-language-model run-translation bench bench-convert bench-input bench-train bench-text lint format lock clean
 
 help: ## Show this list
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # Reinstalls only when pyproject.toml or the lock change; an existing .venv is reused.
 $(STAMP): pyproject.toml requirements.lock
@@ -28,13 +30,27 @@ demo: install compile-pipeline run-local ## Compile the pipeline, then run it lo
 test: install ## Run the test suite
 	$(PY) -m pytest
 
-compile-pipeline: install ## Write the KFP pipeline YAML to upload in the Kubeflow UI (IMAGE=...)
-	$(KUBESLIM) compile-pipeline --output $(PIPELINE_YAML) --image $(IMAGE)
+compile-pipeline: install ## Write a KFP pipeline's YAML for the Kubeflow UI (PIPELINE=image_classifier, IMAGE=...)
+	$(KUBESLIM) compile-pipeline --pipeline $(PIPELINE) --output $(PIPELINE_YAML) --image $(IMAGE)
 
-run-local: install ## Run the whole pipeline with kfp.local; outputs under runs/ (ARGS="--num_epochs 5 ...")
-	$(KUBESLIM) run-local --pipeline_root $(PIPELINE_ROOT) $(ARGS)
+compile-pipelines: install ## Write the YAML of every pipeline: image classifier and the three text models
+	@for p in image_classifier $(TEXT_PIPELINES); do \
+	  $(KUBESLIM) compile-pipeline --pipeline $$p --output build/kubeslim-$$(echo $$p | tr _ -).yaml --image $(IMAGE) || exit 1; \
+	done
 
-bench: bench-convert bench-input bench-train ## Run every benchmark (results under benchmarks/results/)
+run-local: install ## Run a whole pipeline with kfp.local; outputs under runs/ (PIPELINE=..., ARGS="--num_epochs 5 ...")
+	$(KUBESLIM) run-local --pipeline $(PIPELINE) --pipeline_root $(PIPELINE_ROOT) $(ARGS)
+
+run-word2vec: install ## Run the word2vec pipeline locally on the embedded pydoc_text (ARGS=...)
+	$(KUBESLIM) run-local --pipeline word2vec --pipeline_root $(PIPELINE_ROOT) $(ARGS)
+
+run-language-model: install ## Run the PTB language-model pipeline locally on the embedded pydoc_text (ARGS=...)
+	$(KUBESLIM) run-local --pipeline language_model --pipeline_root $(PIPELINE_ROOT) $(ARGS)
+
+run-translation: install ## Run the translation pipeline locally on the embedded numbers_enfr (ARGS=...)
+	$(KUBESLIM) run-local --pipeline translation --pipeline_root $(PIPELINE_ROOT) $(ARGS)
+
+bench: bench-convert bench-input bench-train bench-text ## Run every benchmark (results under benchmarks/results/)
 
 bench-convert: install ## Converter speed and memory: Beam vs one process vs TF-Slim's loop (minutes)
 	$(PY) benchmarks/bench_convert.py
@@ -44,6 +60,9 @@ bench-input: install ## Input pipeline examples/s per preprocessing vs LeNet/Cif
 
 bench-train: install ## LeNet/CifarNet training images/s: fed from TFRecords vs from memory
 	$(PY) benchmarks/bench_train.py
+
+bench-text: install ## word2vec words/s and analogies vs gensim, PTB small words/s (minutes)
+	$(PY) benchmarks/bench_text.py
 
 lint: install ## Check formatting and lint with ruff
 	$(VENV)/bin/ruff check .

@@ -213,13 +213,14 @@ def convert_corpus(
 
 
 def _describe(out: Path, corpus: TextCorpus) -> dict[str, Any]:
-    """Writes the vocabularies and returns the descriptor."""
-    vocabularies = {}
+    """Writes the vocabularies and the corpus's extras, and returns the descriptor."""
+    vocabularies, words_by_feature = {}, {}
     for feature in corpus.features:
         assets = out / TRANSFORM_DIR / "transform_fn" / "assets" / feature
         words = assets.read_text(encoding="utf-8").splitlines()
         # The out-of-vocabulary id is len(words): <unk>, or <oov> where <unk> is a word.
-        write_vocabulary(out, [*words, OOV if UNK in words else UNK], feature)
+        words_by_feature[feature] = [*words, OOV if UNK in words else UNK]
+        write_vocabulary(out, words_by_feature[feature], feature)
         vocabularies[feature] = {"size": len(words) + 1, "out_of_vocabulary_id": len(words)}
     splits = {}
     n = len(corpus.features)
@@ -242,4 +243,5 @@ def _describe(out: Path, corpus: TextCorpus) -> dict[str, Any]:
         "max_vocabulary_size": corpus.vocabulary_size,
         "max_tokens": corpus.max_tokens,
         "splits": splits,
+        **corpus.write_extras(out, words_by_feature),
     }

@@ -25,7 +25,7 @@ from kubeslim.components.text import translation_options
 from kubeslim.components.text.ptb_lm_options import CONFIGS, LanguageModelConfig
 from kubeslim.components.text.word2vec_options import LOSSES, Word2VecOptions
 from kubeslim.errors import KubeslimError
-from kubeslim.pipelines.image_classifier import ClusterOptions
+from kubeslim.pipelines.placement import ClusterOptions
 
 Handler = Callable[[argparse.Namespace, list[str]], None]
 
@@ -356,21 +356,32 @@ def _compile_pipeline(args: argparse.Namespace, _: list[str]) -> None:
         cpu_request=args.cpu_request,
         memory_request=args.memory_request,
     )
-    path = compile_pipeline(args.output, image=args.image, options=options)
+    path = compile_pipeline(args.output, image=args.image, options=options, pipeline=args.pipeline)
     print(f"pipeline written to {path}: upload it in the Kubeflow Pipelines UI")
 
 
 def _run_local(args: argparse.Namespace, _: list[str]) -> None:
     from kubeslim.pipelines.local_runner import run_local
 
-    params = {name: getattr(args, name) for name in _pipeline_parameters()}
-    run = run_local(args.pipeline_root, **params)
-    m = run.metrics
-    print(
-        f"\nTest top-1 accuracy: {m['top1_accuracy']:.4f} "
-        f"(top-5 {m['top5_accuracy']:.4f}, loss {m['loss']:.4f}) "
-        f"on {m['num_examples']} {args.dataset_name} {m['split']} images"
+    declared = _pipeline_parameters(args.pipeline)
+    given = {name for name in _all_pipeline_parameters() if hasattr(args, name)}
+    if foreign := sorted(given - set(declared)):
+        raise KubeslimError(
+            f"pipeline {args.pipeline} has no parameter {', '.join('--' + n for n in foreign)}; "
+            f"its parameters: {', '.join(declared)}"
+        )
+    run = run_local(
+        args.pipeline_root, args.pipeline, **{name: getattr(args, name) for name in given}
     )
+    m = run.metrics
+    if args.pipeline == "image_classifier":
+        print(
+            f"\nTest top-1 accuracy: {m['top1_accuracy']:.4f} "
+            f"(top-5 {m['top5_accuracy']:.4f}, loss {m['loss']:.4f}) "
+            f"on {m['num_examples']} {m['split']} images"
+        )
+    else:
+        print(f"\nEvaluation: {_flat_scalars(m)}")
     print(f"Outputs of run {run.run_dir}:")
     width = max(len(name) for name in run.outputs)
     for name, path in run.outputs.items():
@@ -378,17 +389,18 @@ def _run_local(args: argparse.Namespace, _: list[str]) -> None:
 
 
 def _submit(args: argparse.Namespace, _: list[str]) -> None:
+    from kubeslim.pipelines.kubeflow_runner import default_output
     from kubeslim.pipelines.submit import TOKEN_ENV, submit_pipeline
 
     if not args.host:
         raise KubeslimError("--host not given and KF_PIPELINES_ENDPOINT not set")
     result = submit_pipeline(
         args.host,
-        args.package,
+        args.package or default_output(args.pipeline),
         version_name=args.version_name or time.strftime("%Y%m%d-%H%M%S"),
         experiment_name=args.experiment,
         run_name=args.run_name,
-        parameters=_parse_params(args.param),
+        parameters=_parse_params(args.param, args.pipeline),
         schedule=args.schedule,
         token=os.environ.get(TOKEN_ENV),
     )
@@ -397,9 +409,22 @@ def _submit(args: argparse.Namespace, _: list[str]) -> None:
     print(f"{kind} {result.recurring_run_id or result.run_id}: {result.url}")
 
 
-def _parse_params(values: Sequence[str]) -> dict[str, Any]:
+def _flat_scalars(metrics: dict[str, Any], prefix: str = "") -> str:
+    """``a.b=1.2345, c=7`` for the numbers in nested ``metrics``."""
+    parts = []
+    for key, value in metrics.items():
+        if isinstance(value, dict):
+            parts.append(_flat_scalars(value, f"{prefix}{key}."))
+        elif isinstance(value, float):
+            parts.append(f"{prefix}{key}={value:.4f}")
+        elif isinstance(value, int):
+            parts.append(f"{prefix}{key}={value}")
+    return ", ".join(p for p in parts if p)
+
+
+def _parse_params(values: Sequence[str], pipeline: str) -> dict[str, Any]:
     """``NAME=VALUE`` pipeline arguments, typed as the pipeline declares them."""
-    declared = _pipeline_parameters()
+    declared = _pipeline_parameters(pipeline)
     params: dict[str, Any] = {}
     for value in values:
         name, sep, text = value.partition("=")
@@ -415,10 +440,21 @@ def _parse_params(values: Sequence[str]) -> dict[str, Any]:
     return params
 
 
-def _pipeline_parameters() -> dict[str, inspect.Parameter]:
-    from kubeslim.pipelines.image_classifier import create_pipeline
+def _pipeline_parameters(pipeline: str) -> dict[str, inspect.Parameter]:
+    from kubeslim.pipelines.pipeline_factory import get_pipeline_builder
 
-    return dict(inspect.signature(create_pipeline().pipeline_func).parameters)
+    return dict(inspect.signature(get_pipeline_builder(pipeline)().pipeline_func).parameters)
+
+
+def _all_pipeline_parameters() -> dict[str, tuple[inspect.Parameter, list[str]]]:
+    """Every pipeline's parameters: name -> (the first declaration, the pipelines with it)."""
+    from kubeslim.pipelines.pipeline_factory import PIPELINES
+
+    merged: dict[str, tuple[inspect.Parameter, list[str]]] = {}
+    for pipeline in PIPELINES:
+        for name, param in _pipeline_parameters(pipeline).items():
+            merged.setdefault(name, (param, []))[1].append(pipeline)
+    return merged
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -699,12 +735,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(
         "compile-pipeline",
         _compile_pipeline,
-        "Compile the KFP pipeline to YAML for the Kubeflow Pipelines UI.",
+        "Compile a KFP pipeline to YAML for the Kubeflow Pipelines UI.",
     )
+    _add_pipeline_choice(p)
     p.add_argument(
         "--output",
-        default="build/kubeslim-image-classifier.yaml",
-        help="YAML file to write (default build/kubeslim-image-classifier.yaml)",
+        help="YAML file to write (default build/kubeslim-PIPELINE.yaml, e.g. "
+        "build/kubeslim-image-classifier.yaml)",
     )
     p.add_argument(
         "--image",
@@ -749,10 +786,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("KF_PIPELINES_ENDPOINT"),
         help="Kubeflow Pipelines API address (default $KF_PIPELINES_ENDPOINT)",
     )
+    _add_pipeline_choice(p)
     p.add_argument(
         "--package",
-        default="build/kubeslim-image-classifier.yaml",
-        help="compiled pipeline (default build/kubeslim-image-classifier.yaml)",
+        help="compiled pipeline (default build/kubeslim-PIPELINE.yaml, as compile-pipeline "
+        "writes it)",
     )
     p.add_argument("--version_name", help="pipeline version name (default: the time)")
     p.add_argument("--experiment", default="kubeslim", help="experiment (default kubeslim)")
@@ -772,18 +810,35 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(
         "run-local",
         _run_local,
-        "Run the whole pipeline on this machine with kfp.local, then print the test accuracy "
-        "and where every output went.",
+        "Run a whole pipeline on this machine with kfp.local, then print its evaluation and "
+        "where every output went. A parameter not given keeps the pipeline's default.",
     )
+    _add_pipeline_choice(p)
     p.add_argument("--pipeline_root", default="runs", help="runs are written here (default runs)")
-    for name, param in _pipeline_parameters().items():
+    for name, (param, pipelines) in _all_pipeline_parameters().items():
+        where = "" if len(pipelines) == len(_pipeline_names()) else f" ({', '.join(pipelines)})"
         p.add_argument(
             f"--{name}",
             type=_parameter_type(param),
-            default=param.default,
-            help=f"default {param.default}",
+            default=argparse.SUPPRESS,
+            help=f"default {param.default}{where}",
         )
     return parser
+
+
+def _pipeline_names() -> list[str]:
+    from kubeslim.pipelines.pipeline_factory import PIPELINES
+
+    return sorted(PIPELINES)
+
+
+def _add_pipeline_choice(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--pipeline",
+        default="image_classifier",
+        choices=_pipeline_names(),
+        help="which pipeline (default image_classifier)",
+    )
 
 
 def _parse_bool(text: str) -> bool:

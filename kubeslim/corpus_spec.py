@@ -10,6 +10,9 @@ from kubeslim.errors import KubeslimError
 DESCRIPTOR_FILE = "corpus.json"
 TRANSFORM_DIR = "transform"
 TOKENS_KEY = "tokens"  # the one feature of a monolingual corpus
+# A word2vec analogy set mapped to ids: "a b c d" id lines (a is to b as c is to d) under
+# ": section" lines, questions with a word outside the vocabulary left out.
+ANALOGIES_FILE = "analogies.ids.txt"
 
 
 def shard_prefix(corpus: str, split: str) -> str:
@@ -68,3 +71,35 @@ def split_files(corpus_dir: str | Path, descriptor: dict[str, Any], split: str) 
             f"{', '.join(descriptor['splits'])}"
         )
     return [str(Path(corpus_dir) / f) for f in descriptor["splits"][split]["files"]]
+
+
+def publish_vocabularies(corpus_dir: str | Path, output_dir: str | Path) -> str:
+    """Copies ``corpus_dir``'s vocabularies, transform and descriptor to ``output_dir`` and
+    returns a Markdown summary: vocabulary sizes, out-of-vocabulary rates per split, and the
+    most frequent words (the vocabularies rank words by count)."""
+    import shutil
+
+    from kubeslim.fileio import atomic_output_dir
+
+    descriptor = read_descriptor(corpus_dir)
+    features = descriptor.get("features", [TOKENS_KEY])
+    lines = [f"# Vocabulary of {descriptor['name']}", ""]
+    lines += ["| split | feature | tokens | out of vocabulary |", "| --- | --- | ---: | ---: |"]
+    for split, entry in descriptor["splits"].items():
+        for f in features:
+            tokens, oov = entry["num_tokens"][f], entry["num_out_of_vocabulary"][f]
+            rate = f"{oov / tokens:.2%}" if tokens else "-"
+            lines.append(f"| {split} | {f} | {tokens:,} | {oov:,} ({rate}) |")
+    with atomic_output_dir(output_dir) as tmp:
+        for f in features:
+            words = read_vocabulary(corpus_dir, f)
+            write_vocabulary(tmp, words, f)
+            top = ", ".join(f"`{w}`" for w in words[:20])
+            lines += [
+                "",
+                f"**{f}**: {len(words):,} ids (the last for words outside it); "
+                f"most frequent: {top}",
+            ]
+        shutil.copytree(Path(corpus_dir) / TRANSFORM_DIR, tmp / TRANSFORM_DIR)
+        shutil.copy(Path(corpus_dir) / DESCRIPTOR_FILE, tmp / DESCRIPTOR_FILE)
+    return "\n".join(lines) + "\n"

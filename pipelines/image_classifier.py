@@ -8,46 +8,13 @@ requests CPU and memory. Deterministic steps are cached; the download step retri
 back-off.
 """
 
-from dataclasses import dataclass
-
-from kfp import dsl, kubernetes
+from kfp import dsl
 from kfp.dsl.base_component import BaseComponent
 
 from kubeslim.components import kfp_components
+from kubeslim.pipelines.placement import ClusterOptions, place_tasks
 
 PIPELINE_NAME = "kubeslim-image-classifier"
-
-
-@dataclass(frozen=True)
-class ClusterOptions:
-    """The cluster side of the pipeline, fixed at compile time.
-
-    The defaults follow the NVIDIA device plugin and GPU feature discovery (the
-    ``nvidia.com/gpu`` resource, ``nvidia.com/gpu.present=true`` node label) and the
-    ``nvidia.com/gpu`` taint that GKE and AKS put on GPU node pools.
-    """
-
-    accelerator_type: str = "nvidia.com/gpu"
-    gpu_node_selector: tuple[str, str] | None = ("nvidia.com/gpu.present", "true")
-    gpu_toleration_key: str | None = "nvidia.com/gpu"
-    gpu_cpu_request: str = "4"
-    gpu_memory_request: str = "16Gi"
-    cpu_request: str = "2"
-    memory_request: str = "8Gi"
-    download_retries: int = 3
-
-
-def _on_gpu_pool(task: dsl.PipelineTask, options: ClusterOptions, num_gpus) -> None:
-    task.set_accelerator_type(options.accelerator_type)
-    task.set_accelerator_limit(num_gpus)
-    task.set_cpu_request(options.gpu_cpu_request)
-    task.set_memory_request(options.gpu_memory_request)
-    if options.gpu_node_selector:
-        kubernetes.add_node_selector(task, *options.gpu_node_selector)
-    if options.gpu_toleration_key:
-        kubernetes.add_toleration(
-            task, key=options.gpu_toleration_key, operator="Exists", effect="NoSchedule"
-        )
 
 
 def create_pipeline(
@@ -136,12 +103,7 @@ def create_pipeline(
             beam_options=beam_options,
             converted_dataset=converted_dataset,
         )
-        convert_task.set_retry(
-            num_retries=options.download_retries,
-            backoff_duration="60s",
-            backoff_factor=2,
-            backoff_max_duration="3600s",
-        )
+        options.retry_download(convert_task)
         dataset = convert_task.outputs["dataset"]
         analyze_task = kfp_components.analyze_dataset(dataset=dataset, beam_options=beam_options)
         train_task = kfp_components.train_model(
@@ -195,14 +157,6 @@ def create_pipeline(
                 (freeze_task, "freeze GraphDef", False),
                 (tflite_task, "convert TFLite", False),
             ]
-        for task, display_name, uses_gpu in tasks:
-            task.set_display_name(display_name)
-            task.set_container_image(image)
-            task.set_caching_options(True)
-            if uses_gpu:
-                _on_gpu_pool(task, options, num_gpus)
-            else:
-                task.set_cpu_request(options.cpu_request)
-                task.set_memory_request(options.memory_request)
+        place_tasks(tasks, image, options, num_gpus)
 
     return image_classifier_pipeline

@@ -1,4 +1,4 @@
-"""Runs the pipeline on this machine with ``kfp.local``: every task a subprocess of this Python
+"""Runs a pipeline on this machine with ``kfp.local``: every task a subprocess of this Python
 environment (``SubprocessRunner(use_venv=False)``), the same component code a cluster runs."""
 
 import json
@@ -14,7 +14,11 @@ from kfp import local
 from kubeslim.components.evaluate import METRICS_FILE
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import check_output_dir
-from kubeslim.pipelines.image_classifier import PIPELINE_NAME, create_pipeline
+from kubeslim.pipelines.pipeline_factory import (
+    DEFAULT_PIPELINE,
+    get_pipeline_builder,
+    pipeline_name,
+)
 
 DEFAULT_PIPELINE_ROOT = Path("runs")
 _EXECUTOR_OUTPUT = "executor_output.json"
@@ -29,7 +33,8 @@ class LocalRun:
     Attributes:
       run_dir: the run's directory under the pipeline root.
       outputs: ``task/output`` -> path of each output artifact.
-      metrics: the evaluation metrics (``metrics.json`` of the evaluate task).
+      metrics: the evaluation metrics (``metrics.json`` of the evaluate task's
+        ``evaluation`` output).
     """
 
     run_dir: Path
@@ -37,12 +42,17 @@ class LocalRun:
     metrics: dict[str, Any]
 
 
-def run_local(pipeline_root: str | Path = DEFAULT_PIPELINE_ROOT, **params: Any) -> LocalRun:
-    """Runs the image classifier pipeline locally.
+def run_local(
+    pipeline_root: str | Path = DEFAULT_PIPELINE_ROOT,
+    pipeline: str = DEFAULT_PIPELINE,
+    **params: Any,
+) -> LocalRun:
+    """Runs a registered pipeline (``pipeline_factory.PIPELINES``) locally.
 
     Args:
       pipeline_root: where runs are written, one directory per run.
-      **params: pipeline parameters (see ``image_classifier.create_pipeline``).
+      pipeline: the pipeline's registered name.
+      **params: pipeline parameters (see the pipeline's builder).
 
     Returns:
       The run's outputs and metrics.
@@ -58,22 +68,25 @@ def run_local(pipeline_root: str | Path = DEFAULT_PIPELINE_ROOT, **params: Any) 
         pipeline_root=str(root),
         raise_on_error=True,
     )
-    earlier = set(root.glob(f"{PIPELINE_NAME}-*"))
+    built = get_pipeline_builder(pipeline)()
+    name = pipeline_name(built)
+    earlier = set(root.glob(f"{name}-*"))
     with warnings.catch_warnings():
         # The tasks name the project's image; locally this environment stands in for it, and
         # the cluster-only settings (display names, later resources) do not apply.
         warnings.filterwarnings("ignore", message=".*non-Python base image.*")
         warnings.filterwarnings("ignore", message=".*have no effect in the current local runner")
         try:
-            create_pipeline()(**params)
+            built(**params)
         except RuntimeError as e:
             raise KubeslimError(f"local pipeline run failed: {e}") from None
-    (run_dir,) = set(root.glob(f"{PIPELINE_NAME}-*")) - earlier
+    (run_dir,) = set(root.glob(f"{name}-*")) - earlier
     outputs = {
         f"{task.name}/{output.name}": output
         for task in sorted(run_dir.iterdir())
         for output in sorted(task.iterdir())
         if output.name != _EXECUTOR_OUTPUT
     }
-    metrics = json.loads((run_dir / "evaluate-model" / "evaluation" / METRICS_FILE).read_text())
+    (metrics_path,) = run_dir.glob(f"evaluate-*/evaluation/{METRICS_FILE}")
+    metrics = json.loads(metrics_path.read_text())
     return LocalRun(run_dir=run_dir, outputs=outputs, metrics=metrics)

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from kubeslim.errors import KubeslimError
-from kubeslim.pipelines.image_classifier import PIPELINE_NAME
 
 TOKEN_ENV = "KFP_TOKEN"
 HEALTHZ = "/apis/v2beta1/healthz"
@@ -99,17 +98,18 @@ def submit_pipeline(
     package_path = Path(package_path)
     if not package_path.is_file():
         raise KubeslimError(f"{package_path} not found: run `make compile-pipeline` first")
+    name, description = _pipeline_info(package_path)
     cron = cron_schedule(schedule) if schedule else None
     _check_reachable(host, token, timeout)
-    run_name = run_name or f"{PIPELINE_NAME} {version_name}"
+    run_name = run_name or f"{name} {version_name}"
     try:
         with warnings.catch_warnings():  # "only works with KFP v2.0.0-beta.2 and later"
             warnings.simplefilter("ignore", FutureWarning)
             client = kfp.Client(host=host, existing_token=token)
-        pipeline_id = client.get_pipeline_id(PIPELINE_NAME)
+        pipeline_id = client.get_pipeline_id(name)
         if pipeline_id is None:
             pipeline_id = client.upload_pipeline(
-                str(package_path), PIPELINE_NAME, description="TF-Slim image classification"
+                str(package_path), name, description=description
             ).pipeline_id
         version = client.upload_pipeline_version(
             str(package_path), version_name, pipeline_id=pipeline_id
@@ -134,7 +134,7 @@ def submit_pipeline(
     except kfp_server_api.ApiException as e:
         detail = _api_error_message(e)
         raise KubeslimError(f"{host} answered HTTP {e.status}: {detail}") from None
-    log.info("submitted %s version %s to %s", PIPELINE_NAME, version_name, host)
+    log.info("submitted %s version %s to %s", name, version_name, host)
     return Submission(
         pipeline_id=pipeline_id,
         version_id=version.pipeline_version_id,
@@ -143,6 +143,25 @@ def submit_pipeline(
         recurring_run_id=recurring_run_id,
         url=url,
     )
+
+
+def _pipeline_info(package_path: Path) -> tuple[str, str]:
+    """The compiled pipeline's name and description.
+
+    Raises:
+      KubeslimError: the file is not a compiled pipeline.
+    """
+    import yaml
+
+    try:
+        # The pipeline spec, then the Kubernetes platform spec: two YAML documents.
+        info = next(yaml.safe_load_all(package_path.read_text()))["pipelineInfo"]
+        return info["name"], info.get("description", "")
+    except (yaml.YAMLError, TypeError, KeyError, StopIteration):
+        raise KubeslimError(
+            f"{package_path} is not a compiled pipeline (no pipelineInfo): run "
+            "`kubeslim compile-pipeline` to make one"
+        ) from None
 
 
 def _api_error_message(error: Exception) -> str:

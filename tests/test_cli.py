@@ -42,7 +42,10 @@ def test_every_subcommand_has_help(capsys):
 
 def test_run_local_flags_mirror_the_pipeline_parameters():
     args = build_parser().parse_args(["run-local", "--num_epochs", "4", "--learning_rate", "0.01"])
-    assert (args.num_epochs, args.learning_rate, args.dataset_name) == (4, 0.01, "digits")
+    assert (args.pipeline, args.num_epochs, args.learning_rate) == ("image_classifier", 4, 0.01)
+    assert not hasattr(args, "dataset_name")  # not given: the pipeline's default applies
+    args = build_parser().parse_args(["run-local", "--pipeline", "translation", "--epochs", "2"])
+    assert (args.pipeline, args.epochs) == ("translation", 2)
 
 
 def test_steps_chain_from_the_command_line(tmp_path, capsys):
@@ -112,6 +115,16 @@ def test_steps_chain_from_the_command_line(tmp_path, capsys):
         (
             ["submit", "--host", "http://127.0.0.1:9", "--param", "num_epochs=x"],
             "num_epochs takes int values",
+        ),
+        (
+            ["run-local", "--pipeline", "word2vec", "--num_epochs", "3"],
+            "pipeline word2vec has no parameter --num_epochs",
+        ),
+        (["translate", "--model_dir", "{tmp}", "one"], "holds no trained translation model"),
+        (["translation-model"], "--corpus_dir and --model_dir are needed (or --self_test)"),
+        (
+            ["translation-model", "--corpus_dir", "{tmp}", "--model_dir", "{tmp}/m"],
+            "corpus.json not found",
         ),
         (
             ["train", "--dataset_dir", "{tmp}", "--model_dir", "{tmp}/m", "--label_smoothing", "1"],

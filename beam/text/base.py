@@ -40,6 +40,11 @@ class TextCorpus:
         """The split's records: one raw string per feature."""
         return ((line,) for line in self.lines(split))
 
+    def write_extras(self, output_dir: Path, vocabularies: dict[str, list[str]]) -> dict:
+        """Writes any further files the corpus ships (text8: its analogy set mapped to ids)
+        and returns what the descriptor should say of them."""
+        return {}
+
     def tokenize(self, text):
         """Raw strings [batch] -> tokens (a RaggedTensor), in TensorFlow ops so that the
         tensorflow-transform graph, and every model exported with it, cuts text the same way."""

@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from kubeslim import corpus_spec
+from kubeslim.components.evaluate import METRICS_FILE
 from kubeslim.components.text.corpus import token_lines, vocabulary_table
 from kubeslim.components.text.layers import LstmStack
 from kubeslim.components.text.ptb_lm_options import LanguageModelConfig, get_config
@@ -209,6 +210,27 @@ def load_language_model(model_dir: str | Path) -> tuple[LanguageModel, list[str]
     model(tf.zeros([1, 1], tf.int32), model.zero_state(1))
     tf.train.Checkpoint(model=model).restore(checkpoint).expect_partial()
     return model, vocabulary
+
+
+def evaluate_language_model(
+    model_dir: str | Path, corpus_dir: str | Path, output_dir: str | Path
+) -> dict[str, Any]:
+    """Perplexity of every split of ``corpus_dir`` under the model of ``model_dir``, written
+    to ``output_dir/metrics.json``."""
+    model, _ = load_language_model(model_dir)
+    descriptor = corpus_spec.read_descriptor(corpus_dir)
+    num_steps = model.config.num_steps
+    result = {
+        "corpus": descriptor["name"],
+        "perplexity": {
+            split: perplexity(model, token_stream(corpus_dir, split), num_steps)
+            for split in descriptor["splits"]
+        },
+    }
+    with atomic_output_dir(output_dir) as tmp:
+        (tmp / METRICS_FILE).write_text(json.dumps(result, indent=2) + "\n")
+    log.info("perplexity: %s", result["perplexity"])
+    return result
 
 
 class ScoringModule(tf.Module):

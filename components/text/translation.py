@@ -27,6 +27,7 @@ import numpy as np
 import tensorflow as tf
 
 from kubeslim import corpus_spec
+from kubeslim.components.evaluate import METRICS_FILE
 from kubeslim.components.text.layers import LstmStack
 from kubeslim.components.text.translation_options import TranslationConfig, get_config
 from kubeslim.errors import KubeslimError
@@ -521,6 +522,30 @@ def evaluate_translation(
         ],
         "translations": hypotheses,
     }
+
+
+def write_evaluation(
+    model_dir: str | Path,
+    corpus_dir: str | Path,
+    output_dir: str | Path,
+    split: str = "test",
+    beam_width: int | None = None,
+) -> dict[str, Any]:
+    """``evaluate_translation``, written to ``output_dir``: ``metrics.json`` and every
+    translation, one a line, in ``translations.txt``."""
+    result = evaluate_translation(model_dir, corpus_dir, split, beam_width=beam_width)
+    with atomic_output_dir(output_dir) as tmp:
+        translations = result.pop("translations")
+        (tmp / METRICS_FILE).write_text(json.dumps(result, indent=2) + "\n")
+        (tmp / "translations.txt").write_text("".join(t + "\n" for t in translations))
+    log.info(
+        "%s: BLEU %.2f, exact match %.4f over %d sentences",
+        split,
+        result["bleu"],
+        result["exact_match"],
+        result["sentences"],
+    )
+    return result
 
 
 def export_translator(

@@ -22,6 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from kubeslim import corpus_spec
+from kubeslim.components.evaluate import METRICS_FILE
 from kubeslim.components.text.corpus import token_counts, token_lines, vocabulary_table
 from kubeslim.components.text.word2vec_options import Word2VecOptions
 from kubeslim.errors import KubeslimError
@@ -263,22 +264,42 @@ def analogy_accuracy(
     Raises:
       KubeslimError: the file cannot be read.
     """
-    try:
-        lines = Path(questions_path).read_text(encoding="utf-8").splitlines()
-    except OSError as e:
-        raise KubeslimError(f"{questions_path}: {e.strerror}") from None
     index = {w: i for i, w in enumerate(vocabulary)}
     questions, skipped = [], 0
-    for number, line in enumerate(lines, start=1):
-        if not line.strip() or line.startswith(":"):
-            continue
-        words = line.lower().split()
+    for number, words in _analogy_lines(questions_path):
         if len(words) != 4:
-            raise KubeslimError(f"{questions_path}:{number}: expected 4 words, got {line!r}")
-        if all(w in index for w in words):
-            questions.append([index[w] for w in words])
+            raise KubeslimError(f"{questions_path}:{number}: expected 4 words, got {words}")
+        if all(w.lower() in index for w in words):
+            questions.append([index[w.lower()] for w in words])
         else:
             skipped += 1
+    return _score_analogies(embeddings, questions, skipped)
+
+
+def analogy_accuracy_ids(embeddings: np.ndarray, questions_path: str | Path) -> dict[str, Any]:
+    """``analogy_accuracy`` on an analogy set already mapped to ids (``analogies.ids.txt``)."""
+    questions = []
+    for number, ids in _analogy_lines(questions_path):
+        try:
+            questions.append([int(i) for i in ids])
+        except ValueError:
+            raise KubeslimError(f"{questions_path}:{number}: expected 4 ids, got {ids}") from None
+    return _score_analogies(embeddings, questions, 0)
+
+
+def _analogy_lines(path: str | Path):
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise KubeslimError(f"{path}: {e.strerror}") from None
+    for number, line in enumerate(lines, start=1):
+        if line.strip() and not line.startswith(":"):
+            yield number, line.split()
+
+
+def _score_analogies(
+    embeddings: np.ndarray, questions: list[list[int]], skipped: int
+) -> dict[str, Any]:
     unit = _normalized(embeddings)
     correct = 0
     for batch in np.array_split(np.array(questions, dtype=np.int64), max(1, len(questions) // 512)):
@@ -294,6 +315,34 @@ def analogy_accuracy(
         "correct": correct,
         "accuracy": correct / len(questions) if questions else 0.0,
     }
+
+
+def evaluate_embeddings(
+    model_dir: str | Path,
+    corpus_dir: str | Path,
+    neighbours_of: str,
+    output_dir: str | Path,
+) -> dict[str, Any]:
+    """Analogy accuracy on the corpus's analogy set (``analogies.txt``, which the text8
+    converter writes), if it has one, and the neighbours of the comma-separated words
+    ``neighbours_of``; written to ``output_dir/metrics.json``."""
+    embeddings, vocabulary = load_embeddings(model_dir)
+    words = [w.strip() for w in neighbours_of.split(",") if w.strip()]
+    result: dict[str, Any] = {
+        "vocabulary_size": len(vocabulary),
+        "neighbours": nearest_neighbours(embeddings, vocabulary, words),
+    }
+    analogies = Path(corpus_dir) / corpus_spec.ANALOGIES_FILE
+    if analogies.is_file():
+        result["analogies"] = analogy_accuracy_ids(embeddings, analogies)
+        result["analogies"]["skipped"] = corpus_spec.read_descriptor(corpus_dir)["analogies"][
+            "skipped"
+        ]
+    with atomic_output_dir(output_dir) as tmp:
+        (tmp / METRICS_FILE).write_text(json.dumps(result, indent=2) + "\n")
+    for word, near in result["neighbours"].items():
+        log.info("%s: %s", word, ", ".join(w for w, _ in near))
+    return result
 
 
 class EmbeddingModule(tf.Module):

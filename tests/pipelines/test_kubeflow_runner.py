@@ -1,12 +1,11 @@
 """The compiled YAML is a valid KFP PipelineSpec: every step in our image, the GPU steps on
 the GPU node pool, the quality gate in front of export, caching and retries."""
 
-import yaml
 from google.protobuf import json_format
-from kfp.pipeline_spec import pipeline_spec_pb2
 
-from kubeslim.pipelines.image_classifier import PIPELINE_NAME, ClusterOptions
-from kubeslim.pipelines.kubeflow_runner import compile_pipeline
+from kubeslim.pipelines.image_classifier import PIPELINE_NAME
+
+from .specs import IMAGE, compile_spec, executor_of
 
 BEFORE_GATE = {
     "convert-dataset",
@@ -17,34 +16,10 @@ BEFORE_GATE = {
 }
 AFTER_GATE = {"export-model", "freeze-model", "convert-tflite"}
 GPU_STEPS = {"train-model", "evaluate-model", "export-model"}
-IMAGE = "registry.example.com/kubeslim:abc123"
-
-
-def _compile(tmp_path, **options):
-    path = compile_pipeline(
-        tmp_path / "out" / "pipeline.yaml", image=IMAGE, options=ClusterOptions(**options)
-    )
-    documents = list(yaml.safe_load_all(path.read_text()))
-    spec = pipeline_spec_pb2.PipelineSpec()
-    json_format.ParseDict(documents[0], spec)
-    platform = {}  # the kfp-kubernetes document, absent when no step needs one
-    if len(documents) > 1:
-        platform = documents[1]["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
-    return spec, platform
-
-
-def _executor_of(spec, task_name: str) -> dict:
-    dags = [spec.root.dag] + [c.dag for c in spec.components.values() if c.HasField("dag")]
-    for dag in dags:
-        if task_name in dag.tasks:
-            component = spec.components[dag.tasks[task_name].component_ref.name]
-            executors = json_format.MessageToDict(spec.deployment_spec)["executors"]
-            return executors[component.executor_label]
-    raise KeyError(task_name)
 
 
 def test_spec_names_every_step_and_the_gate_guards_export(tmp_path):
-    spec, _ = _compile(tmp_path)
+    spec, _ = compile_spec(tmp_path)
     assert spec.pipeline_info.name == PIPELINE_NAME
     root = spec.root.dag.tasks
     (condition,) = set(root) - BEFORE_GATE
@@ -61,7 +36,7 @@ def test_spec_names_every_step_and_the_gate_guards_export(tmp_path):
 
 
 def test_every_executor_runs_the_given_image_without_pip(tmp_path):
-    spec, _ = _compile(tmp_path)
+    spec, _ = compile_spec(tmp_path)
     executors = json_format.MessageToDict(spec.deployment_spec)["executors"]
     assert len(executors) == len(BEFORE_GATE | AFTER_GATE)
     for executor in executors.values():
@@ -71,15 +46,10 @@ def test_every_executor_runs_the_given_image_without_pip(tmp_path):
 
 
 def test_gpu_steps_request_gpus_and_land_on_the_gpu_pool(tmp_path):
-    spec, platform = _compile(tmp_path, gpu_node_selector=("pool", "gpu-t4"))
+    spec, platform = compile_spec(tmp_path, gpu_node_selector=("pool", "gpu-t4"))
     for task in BEFORE_GATE | AFTER_GATE:
-        executor = _executor_of(spec, task)
+        label, executor = executor_of(spec, task)
         resources = executor["container"]["resources"]
-        label = next(
-            k
-            for k, v in json_format.MessageToDict(spec.deployment_spec)["executors"].items()
-            if v == executor
-        )
         if task in GPU_STEPS:
             assert resources["accelerator"]["resourceType"] == "nvidia.com/gpu"
             assert "resourceCount" in resources["accelerator"]  # the num_gpus parameter
@@ -99,12 +69,12 @@ def test_gpu_steps_request_gpus_and_land_on_the_gpu_pool(tmp_path):
 
 
 def test_no_node_selector_or_toleration_when_switched_off(tmp_path):
-    _, platform = _compile(tmp_path, gpu_node_selector=None, gpu_toleration_key=None)
+    _, platform = compile_spec(tmp_path, gpu_node_selector=None, gpu_toleration_key=None)
     assert platform == {}
 
 
 def test_caching_and_download_retries(tmp_path):
-    spec, _ = _compile(tmp_path)
+    spec, _ = compile_spec(tmp_path)
     root = spec.root.dag.tasks
     for name in BEFORE_GATE:
         assert root[name].caching_options.enable_cache, name
@@ -115,7 +85,7 @@ def test_caching_and_download_retries(tmp_path):
 
 
 def test_typed_artifacts_and_parameters(tmp_path):
-    spec, _ = _compile(tmp_path)
+    spec, _ = compile_spec(tmp_path)
     components = spec.components
     outputs = components["comp-evaluate-model"].output_definitions.artifacts
     assert outputs["metrics"].artifact_type.schema_title == "system.Metrics"

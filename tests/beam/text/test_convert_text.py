@@ -129,8 +129,13 @@ def test_text8_is_one_split_cut_into_lines_with_rare_words_unknown(tmp_path):
     path = tmp_path / "text8.zip"
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("text8", " " + " ".join(words))
+    questions = tmp_path / "questions-words.txt"
+    questions.write_text(
+        ": capital-common-countries\nCommon0 common1 common2 common3\n"
+        ": family\ncommon4 common5 rare0 common6\ncommon7 common8 common9 common10\n"
+    )
     corpus = Text8()
-    corpus.remote_files = (remote_for(path),)
+    corpus.remote_files = (remote_for(path), remote_for(questions))
     descriptor = convert_corpus(
         corpus, tmp_path / "out", cache_dir=tmp_path / "cache", source=str(tmp_path)
     )
@@ -147,6 +152,16 @@ def test_text8_is_one_split_cut_into_lines_with_rare_words_unknown(tmp_path):
     ids = [i for line in _read_ids(tmp_path / "out", descriptor, "train") for i in line]
     assert ids.count(len(vocabulary) - 1) == 24
     assert json.loads((tmp_path / "out/corpus.json").read_text()) == descriptor
+    # The analogy set, mapped to ids; a question with a word outside the vocabulary is dropped.
+    assert descriptor["analogies"] == {"file": "analogies.ids.txt", "questions": 2, "skipped": 1}
+    index = {w: i for i, w in enumerate(vocabulary)}
+    ids = lambda *ws: " ".join(str(index[w]) for w in ws)  # noqa: E731
+    assert (tmp_path / "out/analogies.ids.txt").read_text().splitlines() == [
+        ": capital-common-countries",
+        ids("common0", "common1", "common2", "common3"),
+        ": family",
+        ids("common7", "common8", "common9", "common10"),
+    ]
 
 
 def test_bad_archives_and_names_are_named(tmp_path):

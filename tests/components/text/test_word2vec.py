@@ -67,6 +67,38 @@ def test_analogy_evaluation_counts_answers_and_skips_unknown_words(model_dir, tm
         word2vec.analogy_accuracy(embeddings, vocabulary, questions)
 
 
+def test_analogies_are_answered_by_vector_arithmetic(tmp_path):
+    vocabulary = ["man", "king", "woman", "queen", "apple"]
+    embeddings = np.array([[1, 0, 0], [1, 1, 0], [0, 0, 1], [0, 1, 1], [1, -1, 1]], np.float32)
+    (tmp_path / "q.txt").write_text(": royal\nman king woman queen\nking man queen apple\n")
+    result = word2vec.analogy_accuracy(embeddings, vocabulary, tmp_path / "q.txt")
+    assert (result["questions"], result["correct"]) == (2, 1)  # the second's answer is woman
+    (tmp_path / "q.ids.txt").write_text(": royal\n0 1 2 3\n1 0 3 4\n")
+    assert word2vec.analogy_accuracy_ids(embeddings, tmp_path / "q.ids.txt") == result
+
+
+def test_pipeline_evaluation_uses_the_corpus_analogy_set(model_dir, corpus_dir, tmp_path):
+    import json
+    import shutil
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(corpus_dir, corpus)
+    vocabulary = word2vec.load_embeddings(model_dir)[1]
+    index = {w: i for i, w in enumerate(vocabulary)}
+    (corpus / "analogies.ids.txt").write_text(
+        f": python\n{index['true']} {index['false']} {index['key']} {index['value']}\n"
+    )
+    descriptor = json.loads((corpus / "corpus.json").read_text())
+    descriptor["analogies"] = {"file": "analogies.ids.txt", "questions": 1, "skipped": 4}
+    (corpus / "corpus.json").write_text(json.dumps(descriptor))
+    result = word2vec.evaluate_embeddings(model_dir, corpus, "class, list", tmp_path / "eval")
+    assert (result["analogies"]["questions"], result["analogies"]["skipped"]) == (1, 4)
+    assert list(result["neighbours"]) == ["class", "list"]
+    assert json.loads((tmp_path / "eval/metrics.json").read_text()) == json.loads(
+        json.dumps(result)
+    )
+
+
 def test_training_resumes_from_the_last_epoch(corpus_dir, tmp_path):
     first = word2vec.train_word2vec(corpus_dir, tmp_path / "m", epochs=1, embedding_size=16)
     resumed = word2vec.train_word2vec(corpus_dir, tmp_path / "m", epochs=2, embedding_size=16)

@@ -1,0 +1,180 @@
+"""Thin KFP v2 components for the text models, over the same library functions as the
+``kubeslim`` subcommands; built like ``components/kfp_components.py`` (the project's image, no
+pip at run time)."""
+
+from kfp import dsl
+from kfp.dsl import Artifact, Dataset, Input, Markdown, Metrics, Model, Output
+
+from kubeslim.components.kfp_components import DEFAULT_IMAGE
+
+
+@dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
+def convert_text(corpus_name: str, source: str, beam_options: str, corpus: Output[Dataset]):
+    """Converts a registered text corpus to token-id TFRecords with its tensorflow-transform
+    vocabularies (a Beam job); ``source`` is a mirror of its raw files ("" for the canonical
+    address), ``beam_options`` Beam pipeline flags ("" runs the job in this pod)."""
+    import shlex
+
+    from kubeslim.beam.convert_text import convert_corpus
+
+    descriptor = convert_corpus(
+        corpus_name, corpus.path, source=source or None, beam_args=shlex.split(beam_options)
+    )
+    corpus.metadata["name"] = descriptor["name"]
+    for split, entry in descriptor["splits"].items():
+        corpus.metadata[f"{split}_records"] = entry["num_lines"]
+        corpus.metadata[f"{split}_dropped"] = entry["num_dropped"]
+
+
+@dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
+def publish_vocabulary(
+    corpus: Input[Dataset], vocabulary: Output[Artifact], summary: Output[Markdown]
+):
+    """Publishes the corpus's vocabularies and tensorflow-transform graph as one artifact (what
+    serving shares with training), with a summary: sizes, out-of-vocabulary rates per split
+    and the most frequent words."""
+    from kubeslim.corpus_spec import publish_vocabularies
+
+    text = publish_vocabularies(corpus.path, vocabulary.path)
+    with open(summary.path, "w") as f:
+        f.write(text)
+
+
+@dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
+def train_word2vec(
+    corpus: Input[Dataset],
+    embedding_size: int,
+    window_size: int,
+    num_negatives: int,
+    epochs: int,
+    loss: str,
+    seed: int,
+    model: Output[Model],
+):
+    """Trains skip-gram embeddings (negative sampling or NCE) on the corpus's train split."""
+    from kubeslim.components.text.word2vec import train_word2vec as train
+
+    record = train(
+        corpus.path,
+        model.path,
+        embedding_size=embedding_size,
+        window_size=window_size,
+        num_negatives=num_negatives,
+        epochs=epochs,
+        loss=loss,
+        seed=seed,
+    )
+    model.metadata["words_per_second"] = record["history"][-1]["words_per_second"]
+    model.metadata["loss"] = record["history"][-1]["loss"]
+
+
+@dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
+def evaluate_word2vec(
+    corpus: Input[Dataset],
+    model: Input[Model],
+    neighbours_of: str,
+    metrics: Output[Metrics],
+    evaluation: Output[Artifact],
+):
+    """Analogy accuracy on the corpus's analogy set (text8's questions-words), if it has one,
+    and the nearest neighbours of ``neighbours_of`` (comma-separated words)."""
+    from kubeslim.components.text.word2vec import evaluate_embeddings
+
+    result = evaluate_embeddings(model.path, corpus.path, neighbours_of, evaluation.path)
+    if "analogies" in result:
+        metrics.log_metric("analogy_accuracy", result["analogies"]["accuracy"])
+        metrics.log_metric("analogy_questions", result["analogies"]["questions"])
+    metrics.log_metric("vocabulary_size", result["vocabulary_size"])
+
+
+@dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
+def export_word2vec(model: Input[Model], num_gpus: int, saved_model: Output[Model]):
+    """The embeddings as a SavedModel (words -> vectors, nearest neighbours) and the
+    TensorBoard projector's TSVs."""
+    from kubeslim.components.text.word2vec import export_embeddings
+
+    export_embeddings(model.path, saved_model.path)
+    saved_model.metadata["format"] = "saved_model"
+    saved_model.metadata["num_gpus"] = num_gpus
+
+
+@dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
+def train_language_model(
+    corpus: Input[Dataset], config: str, max_max_epoch: int, seed: int, model: Output[Model]
+):
+    """Trains the PTB tutorial's LSTM language model (``config`` small, medium or large;
+    ``max_max_epoch`` 0 keeps the configuration's epochs)."""
+    from kubeslim.components.text.ptb_lm import train_language_model as train
+
+    record = train(corpus.path, model.path, config, max_max_epoch=max_max_epoch or None, seed=seed)
+    last = record["history"][-1]
+    model.metadata["train_perplexity"] = last["train_perplexity"]
+    model.metadata["words_per_second"] = last["words_per_second"]
+
+
+@dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
+def evaluate_language_model(
+    corpus: Input[Dataset],
+    model: Input[Model],
+    metrics: Output[Metrics],
+    evaluation: Output[Artifact],
+):
+    """Perplexity of every split of the corpus under the trained model."""
+    from kubeslim.components.text.ptb_lm import evaluate_language_model as evaluate
+
+    result = evaluate(model.path, corpus.path, evaluation.path)
+    for split, value in result["perplexity"].items():
+        metrics.log_metric(f"{split}_perplexity", value)
+
+
+@dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
+def export_language_model(model: Input[Model], num_gpus: int, saved_model: Output[Model]):
+    """A SavedModel that scores a sentence (perplexity) and gives the next-word distribution."""
+    from kubeslim.components.text.ptb_lm import export_language_model as export
+
+    export(model.path, saved_model.path)
+    saved_model.metadata["format"] = "saved_model"
+    saved_model.metadata["num_gpus"] = num_gpus
+
+
+@dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
+def train_translation(
+    corpus: Input[Dataset], config: str, epochs: int, seed: int, model: Output[Model]
+):
+    """Trains the seq2seq tutorial's attention encoder-decoder (``config`` small, tutorial or
+    self_test; ``epochs`` 0 keeps the configuration's)."""
+    from kubeslim.components.text.translation import train_translation_model as train
+
+    record = train(corpus.path, model.path, config, epochs=epochs or None, seed=seed)
+    last = record["history"][-1]
+    model.metadata["train_perplexity"] = last["train_perplexity"]
+    model.metadata["target_words_per_second"] = last["target_words_per_second"]
+
+
+@dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
+def evaluate_translation(
+    corpus: Input[Dataset],
+    model: Input[Model],
+    split: str,
+    beam_width: int,
+    metrics: Output[Metrics],
+    evaluation: Output[Artifact],
+):
+    """BLEU and exact-match accuracy on ``split`` (beam search of ``beam_width``; 0 for the
+    model's own)."""
+    from kubeslim.components.text.translation import write_evaluation
+
+    result = write_evaluation(model.path, corpus.path, evaluation.path, split, beam_width or None)
+    metrics.log_metric("bleu", result["bleu"])
+    metrics.log_metric("exact_match", result["exact_match"])
+    metrics.log_metric("sentences", result["sentences"])
+
+
+@dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
+def export_translation(model: Input[Model], num_gpus: int, saved_model: Output[Model]):
+    """A SavedModel whose ``serving_default`` maps raw sentences to translations."""
+    from kubeslim.components.text.translation import export_translator
+
+    export_translator(model.path, saved_model.path)
+    saved_model.metadata["format"] = "saved_model"
+    saved_model.metadata["num_gpus"] = num_gpus

@@ -1,0 +1,78 @@
+"""The text-model pipelines: each compiles to convert -> vocabulary -> train -> evaluate ->
+export with typed artifacts and the image pipeline's GPU placement, and runs end to end with
+kfp.local on its embedded corpus."""
+
+import json
+
+import pytest
+from google.protobuf import json_format
+
+from kubeslim.pipelines.local_runner import run_local
+
+from .specs import compile_spec, executor_of
+
+MODELS = {
+    "word2vec": "word2vec",
+    "language_model": "language-model",
+    "translation": "translation",
+}
+
+
+@pytest.mark.parametrize("pipeline", MODELS)
+def test_each_text_pipeline_is_a_placed_typed_dag(tmp_path, pipeline):
+    spec, platform = compile_spec(tmp_path, pipeline)
+    model = MODELS[pipeline]
+    train, evaluate, export = f"train-{model}", f"evaluate-{model}", f"export-{model}"
+    root = spec.root.dag.tasks
+    assert set(root) == {"convert-text", "publish-vocabulary", train, evaluate, export}
+    assert set(root["publish-vocabulary"].dependent_tasks) == {"convert-text"}
+    assert set(root[train].dependent_tasks) == {"convert-text"}
+    assert set(root[evaluate].dependent_tasks) == {"convert-text", train}
+    assert set(root[export].dependent_tasks) == {train}
+    assert root["convert-text"].retry_policy.max_retry_count == 3
+    for task in root:
+        label, executor = executor_of(spec, task)
+        on_gpu = "accelerator" in executor["container"]["resources"]
+        assert on_gpu == (task in (train, evaluate, export)), task
+        assert (label in platform) == on_gpu
+        assert root[task].caching_options.enable_cache
+    outputs = {
+        name: json_format.MessageToDict(c.output_definitions) for name, c in spec.components.items()
+    }
+    types = {
+        (component, artifact): definition["artifactType"]["schemaTitle"]
+        for component, out in outputs.items()
+        for artifact, definition in out.get("artifacts", {}).items()
+    }
+    assert types[("comp-convert-text", "corpus")] == "system.Dataset"
+    assert types[("comp-publish-vocabulary", "vocabulary")] == "system.Artifact"
+    assert types[("comp-publish-vocabulary", "summary")] == "system.Markdown"
+    assert types[(f"comp-{train}", "model")] == "system.Model"
+    assert types[(f"comp-{evaluate}", "metrics")] == "system.Metrics"
+    assert types[(f"comp-{export}", "saved_model")] == "system.Model"
+
+
+def test_translation_pipeline_runs_locally_to_the_bar(tmp_path):
+    run = run_local(tmp_path / "runs", "translation", epochs=2)
+    assert run.metrics["sentences"] == 1_000
+    assert run.metrics["exact_match"] >= 0.9 and run.metrics["bleu"] >= 90
+    translations = (run.outputs["evaluate-translation/evaluation"] / "translations.txt").read_text()
+    assert len(translations.splitlines()) == 1_000
+    assert (run.outputs["export-translation/saved_model"] / "saved_model.pb").is_file()
+    summary = run.outputs["publish-vocabulary/summary"].read_text()
+    assert "| test | target | 4,505 | 0 (0.00%) |" in summary
+    vocabulary = run.outputs["publish-vocabulary/vocabulary"]
+    assert (vocabulary / "vocabulary_target.txt").read_text().startswith("mille\n")
+    assert (vocabulary / "transform" / "transform_fn" / "saved_model.pb").is_file()
+
+
+def test_language_model_and_word2vec_pipelines_run_locally(tmp_path):
+    run = run_local(tmp_path / "runs", "language_model", max_max_epoch=1)
+    assert set(run.metrics["perplexity"]) == {"train", "valid", "test"}
+    assert all(1 < p < 1220 for p in run.metrics["perplexity"].values())  # beats uniform
+    assert (run.outputs["export-language-model/saved_model"] / "saved_model.pb").is_file()
+    run = run_local(tmp_path / "runs", "word2vec", epochs=1, neighbours_of="class")
+    assert run.metrics["vocabulary_size"] == 1220 and len(run.metrics["neighbours"]["class"]) == 8
+    model = run.outputs["train-word2vec/model"]
+    assert json.loads((model / "word2vec.json").read_text())["options"]["epochs"] == 1
+    assert (run.outputs["export-word2vec/saved_model"] / "vectors.tsv").is_file()
