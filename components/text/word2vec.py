@@ -23,33 +23,44 @@ import tensorflow as tf
 
 from kubeslim import corpus_spec
 from kubeslim.components.evaluate import METRICS_FILE
-from kubeslim.components.text.corpus import token_counts, token_lines, vocabulary_table
-from kubeslim.components.text.word2vec_options import Word2VecOptions
+from kubeslim.components.text.corpus import token_blocks, token_counts, vocabulary_table
+from kubeslim.components.text.word2vec_options import NEGATIVES_SHARED_BY, Word2VecOptions
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import atomic_output_dir
 
 CONFIG_FILE = "word2vec.json"
 CHECKPOINT_PREFIX = "word2vec.ckpt"
+_BLOCK_LINES = 64  # lines made into pairs at once
 
 log = logging.getLogger(__name__)
 
 
-def skipgram_pairs(ids: tf.Tensor, keep: tf.Tensor, window_size: int, seed: tf.Tensor) -> tf.Tensor:
-    """The (center, context) pairs of one line: int64 [pairs, 2].
+def skipgram_pairs(
+    ids: tf.RaggedTensor, keep: tf.Tensor, window_size: int, seed: tf.Tensor
+) -> tf.Tensor:
+    """The (center, context) pairs of a block of lines [lines, words]: int64 [pairs, 2].
+    Windows stay within their line.
 
     ``keep`` is each id's probability of surviving subsampling; every surviving word gets a
     window drawn uniformly from 1 to ``window_size``, as word2vec does. ``seed`` (int64 [2])
-    makes the draw reproducible; each line of each epoch gets its own.
+    makes the draw reproducible; each block of each epoch gets its own. The whole block is
+    done in a few vectorized operations per window distance.
     """
-    draw = tf.random.stateless_uniform(tf.shape(ids), seed)
-    ids = tf.boolean_mask(ids, draw < tf.gather(keep, ids))
-    reach = tf.random.stateless_uniform(tf.shape(ids), seed + [0, 1], 1, window_size + 1, tf.int32)
+    flat, rows = ids.flat_values, ids.value_rowids()
+    survives = tf.random.stateless_uniform(tf.shape(flat), seed) < tf.gather(keep, flat)
+    flat, rows = tf.boolean_mask(flat, survives), tf.boolean_mask(rows, survives)
+    reach = tf.random.stateless_uniform(tf.shape(flat), seed + [0, 1], 1, window_size + 1, tf.int32)
     pairs = []
     for distance in range(1, window_size + 1):
-        left, right = ids[:-distance], ids[distance:]
+        left, right = flat[:-distance], flat[distance:]
+        same_line = rows[:-distance] == rows[distance:]
         # center on the left looking right, then center on the right looking left
-        pairs.append(tf.boolean_mask(tf.stack([left, right], 1), reach[:-distance] >= distance))
-        pairs.append(tf.boolean_mask(tf.stack([right, left], 1), reach[distance:] >= distance))
+        pairs.append(
+            tf.boolean_mask(tf.stack([left, right], 1), same_line & (reach[:-distance] >= distance))
+        )
+        pairs.append(
+            tf.boolean_mask(tf.stack([right, left], 1), same_line & (reach[distance:] >= distance))
+        )
     return tf.concat(pairs, 0)
 
 
@@ -62,26 +73,26 @@ def keep_probabilities(counts: tf.Tensor, subsample: float) -> tf.Tensor:
 
 
 def make_pairs(
-    corpus_dir: str | Path, options: Word2VecOptions, keep: tf.Tensor, epoch: int
+    corpus_dir: str | Path, options: Word2VecOptions, keep: tf.Tensor, epoch: tf.Variable
 ) -> tf.data.Dataset:
-    """One epoch's batches of (centers, contexts, progress); progress is the share of all
-    epochs' lines read, for the learning-rate decay. Lines are shuffled and each line's
-    pairs made in one vectorized step; ``rebatch`` then cuts the stream of pairs into
-    batches without touching pairs one by one."""
+    """Batches of (centers, contexts, progress) for one epoch each time the dataset is
+    iterated; progress is the share of all epochs' lines read, for the learning-rate decay.
+    ``epoch`` (read at run time) seeds the pair sampling. Lines are shuffled, blocks of them
+    parsed and made into pairs in a few vectorized steps, and ``rebatch`` cuts the stream of
+    pairs into batches without touching pairs one by one."""
     num_lines = corpus_spec.read_descriptor(corpus_dir)["splits"]["train"]["num_lines"]
     total = float(options.epochs * num_lines)
 
-    def line_pairs(index: tf.Tensor, ids: tf.Tensor) -> tuple[tf.Tensor, ...]:
-        seed = tf.stack([tf.constant(options.seed * 1_000_003 + epoch, tf.int64), index])
+    def block_pairs(block: tf.Tensor, ids: tf.RaggedTensor) -> tuple[tf.Tensor, ...]:
+        seed = tf.stack([options.seed * 1_000_003 + epoch, block])
         pairs = skipgram_pairs(ids, keep, options.window_size, seed)
-        progress = tf.cast(epoch * num_lines + index, tf.float32) / total
-        return pairs[:, 0], pairs[:, 1], tf.fill([tf.shape(pairs)[0]], progress)
+        lines_done = tf.cast(epoch * num_lines + block * _BLOCK_LINES, tf.float32)
+        return pairs[:, 0], pairs[:, 1], tf.fill([tf.shape(pairs)[0]], lines_done / total)
 
     return (
-        token_lines(corpus_dir, "train")
+        token_blocks(corpus_dir, "train", _BLOCK_LINES, shuffle_seed=options.seed)
         .enumerate()
-        .shuffle(num_lines, seed=options.seed + epoch)
-        .map(line_pairs, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .map(block_pairs, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         .rebatch(options.batch_size, drop_remainder=True)
         .prefetch(tf.data.AUTOTUNE)
     )
@@ -118,12 +129,17 @@ def _train_step(model: Word2Vec, options: Word2VecOptions, unigram_logits: tf.Te
                     )
                 )
             else:
+                # Each group of NEGATIVES_SHARED_BY pairs shares its negatives: a batched
+                # product over a gather of batch / g x k rows instead of batch x k.
+                groups = tf.size(centers) // NEGATIVES_SHARED_BY
                 negatives = tf.random.categorical(
-                    unigram_logits[None], tf.size(centers) * options.num_negatives
+                    unigram_logits[None], groups * options.num_negatives
                 )
-                negatives = tf.reshape(negatives, [-1, options.num_negatives])
+                negatives = tf.reshape(negatives, [groups, options.num_negatives])
                 positive = tf.reduce_sum(inputs * tf.gather(model.weights, contexts), 1)
-                negative = tf.einsum("bd,bkd->bk", inputs, tf.gather(model.weights, negatives))
+                grouped = tf.reshape(inputs, [groups, NEGATIVES_SHARED_BY, -1])
+                negative = tf.einsum("gpd,gkd->gpk", grouped, tf.gather(model.weights, negatives))
+                negative = tf.reshape(negative, [-1, options.num_negatives])
                 loss = -tf.reduce_sum(
                     tf.math.log_sigmoid(positive) + tf.reduce_sum(tf.math.log_sigmoid(-negative), 1)
                 )
@@ -169,10 +185,11 @@ def train_word2vec(corpus_dir: str | Path, model_dir: str | Path, **flags: Any) 
     history = json.loads(record_path.read_text())["history"] if record_path.is_file() else []
     history = history[: int(model.epoch)]
     step = _train_step(model, options, unigram_logits)
+    pairs_of_an_epoch = make_pairs(corpus_dir, options, keep, model.epoch)
     words = descriptor["splits"]["train"]["num_tokens"][corpus_spec.TOKENS_KEY]
     for epoch in range(int(model.epoch), options.epochs):
         start, losses, pairs = time.perf_counter(), [], 0
-        for centers, contexts, progress in make_pairs(corpus_dir, options, keep, epoch):
+        for centers, contexts, progress in pairs_of_an_epoch:
             losses.append(float(step(centers, contexts, progress)))
             pairs += int(centers.shape[0])
         seconds = time.perf_counter() - start

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from kubeslim.errors import KubeslimError
 
 LOSSES = ("negative_sampling", "nce")
+NEGATIVES_SHARED_BY = 16  # consecutive pairs of a batch that share their negative samples
 
 
 @dataclass(frozen=True)
@@ -27,3 +28,8 @@ class Word2VecOptions:
         for name in ("embedding_size", "window_size", "num_negatives", "epochs", "batch_size"):
             if getattr(self, name) < 1:
                 raise KubeslimError(f"--{name} must be at least 1")
+        if self.batch_size % NEGATIVES_SHARED_BY:
+            raise KubeslimError(
+                f"--batch_size {self.batch_size}: must be a multiple of {NEGATIVES_SHARED_BY} "
+                "(that many pairs share their negative samples)"
+            )

@@ -19,12 +19,12 @@ def model_dir(tmp_path_factory, corpus_dir):
     return out
 
 
-def test_skipgram_pairs_stay_within_the_window():
-    ids = tf.constant([1, 2, 3], tf.int64)
-    keep_all = tf.ones([4])
-    pairs = word2vec.skipgram_pairs(ids, keep_all, 1, tf.constant([0, 0], tf.int64)).numpy()
-    assert sorted(map(tuple, pairs)) == [(1, 2), (2, 1), (2, 3), (3, 2)]
-    line = tf.range(50, dtype=tf.int64)
+def test_skipgram_pairs_stay_within_the_window_and_the_line():
+    lines = tf.ragged.constant([[1, 2, 3], [4, 5]], tf.int64)
+    keep_all = tf.ones([6])
+    pairs = word2vec.skipgram_pairs(lines, keep_all, 1, tf.constant([0, 0], tf.int64)).numpy()
+    assert sorted(map(tuple, pairs)) == [(1, 2), (2, 1), (2, 3), (3, 2), (4, 5), (5, 4)]
+    line = tf.RaggedTensor.from_tensor(tf.range(50, dtype=tf.int64)[None])
     wide = word2vec.skipgram_pairs(line, tf.ones([50]), 5, tf.constant([3, 4], tf.int64))
     distance = np.abs(wide.numpy()[:, 0] - wide.numpy()[:, 1])
     assert distance.min() >= 1 and distance.max() <= 5 and (distance == 1).sum() == 2 * 49
