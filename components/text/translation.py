@@ -27,6 +27,7 @@ import numpy as np
 import tensorflow as tf
 
 from kubeslim import corpus_spec
+from kubeslim.components.distribute import strategy_from_environment
 from kubeslim.components.evaluate import METRICS_FILE
 from kubeslim.components.text.layers import LstmStack
 from kubeslim.components.text.translation_options import TranslationConfig, get_config
@@ -311,12 +312,19 @@ def validation_loss(model: Seq2Seq, corpus_dir, split: str, config: TranslationC
 
 
 def train_translation_model(
-    corpus_dir: str | Path, model_dir: str | Path, config_name: str = "small", **overrides: Any
+    corpus_dir: str | Path,
+    model_dir: str | Path,
+    config_name: str = "small",
+    *,
+    strategy: tf.distribute.Strategy | None = None,
+    **overrides: Any,
 ) -> dict[str, Any]:
     """Trains on the train split epoch by epoch, resuming from the latest checkpoint in
     ``model_dir``; reports loss and perplexity (train, and valid if the corpus has it), and
     applies the tutorial's decay: the learning rate shrinks by ``learning_rate_decay_factor``
-    when an epoch's loss is above all of the last three. Then scores the held-out split.
+    when an epoch's loss is above all of the last three. Batches are split over the
+    ``strategy``'s replicas (default: ``MirroredStrategy`` over several local GPUs, else one
+    device).
 
     Returns:
       The record written to ``translation.json``.
@@ -327,10 +335,12 @@ def train_translation_model(
     model_dir.mkdir(parents=True, exist_ok=True)
     _copy_corpus_assets(corpus_dir, model_dir)
     keras.utils.set_random_seed(config.seed)
-    model = Seq2Seq(*_vocabulary_sizes(model_dir), config)
-    _build(model)
-    optimizer = _make_optimizer(config)
-    optimizer.build(model.trainable_variables)
+    strategy = strategy or strategy_from_environment()
+    with strategy.scope():
+        model = Seq2Seq(*_vocabulary_sizes(model_dir), config)
+        _build(model)
+        optimizer = _make_optimizer(config)
+        optimizer.build(model.trainable_variables)
     epoch_var = tf.Variable(0, dtype=tf.int64)
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, epoch=epoch_var)
     manager = tf.train.CheckpointManager(
@@ -348,14 +358,26 @@ def train_translation_model(
         steps,
     )
     variables = model.trainable_variables
-    spec = tf.TensorSpec([None, None], tf.int32)
 
-    @tf.function(input_signature=[spec, spec, spec])
-    def train_step(encoder_inputs, decoder_inputs, targets):
+    def replica_step(encoder_inputs, decoder_inputs, targets):
+        """Each replica's share of the batch; the loss is its part of the global mean."""
         with tf.GradientTape() as tape:
-            loss, count = _token_loss(model, encoder_inputs, decoder_inputs, targets, True)
+            losses = model.token_losses(encoder_inputs, decoder_inputs, targets, True)
+            weights = tf.cast(targets != PAD, losses.dtype)
+            context = tf.distribute.get_replica_context()
+            count = context.all_reduce("SUM", tf.reduce_sum(weights))
+            loss = tf.reduce_sum(losses * weights) / tf.maximum(count, 1.0)
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
         return loss, count
+
+    @tf.function
+    def train_step(batch):
+        loss, count = strategy.run(replica_step, args=batch)
+        # count is already the global one on every replica
+        return strategy.reduce("SUM", loss, axis=None), strategy.reduce("MEAN", count, axis=None)
+
+    distributed = strategy.experimental_distribute_dataset(batches)
+    log.info("training on %d replica(s)", strategy.num_replicas_in_sync)
 
     record_path = model_dir / RECORD_FILE
     history = json.loads(record_path.read_text())["history"] if record_path.is_file() else []
@@ -364,8 +386,8 @@ def train_translation_model(
     for epoch in range(int(epoch_var), config.epochs):
         total = count = 0.0
         start = last_report = time.perf_counter()
-        for step, batch in enumerate(batches, 1):
-            loss, n = train_step(*batch)
+        for step, batch in enumerate(distributed, 1):
+            loss, n = train_step(batch)
             total, count = total + float(loss) * float(n), count + float(n)
             if time.perf_counter() - last_report > 30:
                 last_report = time.perf_counter()

@@ -107,3 +107,33 @@ def test_bad_corpora_and_options_are_named(corpus_dir, tmp_path):
     assert parse_buckets("10:15,5:10") == ((5, 10), (10, 15))
     with pytest.raises(KubeslimError, match="holds no trained translation model"):
         translation.load_model(tmp_path)
+
+
+MIRRORED_SCRIPT = """
+import logging
+import sys
+import tensorflow as tf
+
+logging.basicConfig(level=logging.INFO)
+
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from kubeslim.components.text import translation
+
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+translation.train_translation_model(sys.argv[1], sys.argv[2], epochs=2, strategy=strategy)
+print("replicas", strategy.num_replicas_in_sync)
+"""
+
+
+def test_training_mirrored_over_two_devices_splits_batches_and_learns(numbers_dir, tmp_path):
+    # Two logical CPU devices stand in for two GPUs; TF fixes devices at start, hence a process.
+    result = subprocess.run(
+        [sys.executable, "-c", MIRRORED_SCRIPT, str(numbers_dir), str(tmp_path / "model")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "replicas 2" in result.stdout and "training on 2 replica(s)" in result.stderr
+    scores = translation.evaluate_translation(tmp_path / "model", numbers_dir, "test")
+    assert scores["exact_match"] >= 0.9
