@@ -21,6 +21,7 @@ import tensorflow as tf
 from kubeslim import corpus_spec
 from kubeslim.components.evaluate import METRICS_FILE
 from kubeslim.components.text.corpus import token_lines, vocabulary_table
+from kubeslim.components.text.epoch_log import EpochLog
 from kubeslim.components.text.layers import LstmStack
 from kubeslim.components.text.ptb_lm_options import LanguageModelConfig, get_config
 from kubeslim.errors import KubeslimError
@@ -155,6 +156,7 @@ def train_language_model(
     record_path = model_dir / RECORD_FILE
     history = json.loads(record_path.read_text())["history"] if record_path.is_file() else []
     history = history[: int(epoch_var)]
+    epoch_log = EpochLog(model_dir)
     for epoch in range(int(epoch_var), config.max_max_epoch):
         lr = config.learning_rate * config.lr_decay ** max(epoch + 1 - config.max_epoch, 0)
         state, total, start = model.zero_state(config.batch_size), 0.0, time.perf_counter()
@@ -175,6 +177,7 @@ def train_language_model(
         }
         if "valid" in streams:
             entry["valid_perplexity"] = perplexity(model, streams["valid"], config.num_steps)
+        epoch_log.write(entry)
         history.append(entry)
         epoch_var.assign(epoch + 1)
         manager.save(checkpoint_number=epoch + 1)

@@ -29,6 +29,7 @@ import tensorflow as tf
 from kubeslim import corpus_spec
 from kubeslim.components.distribute import strategy_from_environment
 from kubeslim.components.evaluate import METRICS_FILE
+from kubeslim.components.text.epoch_log import EpochLog
 from kubeslim.components.text.layers import LstmStack
 from kubeslim.components.text.translation_options import TranslationConfig, get_config
 from kubeslim.errors import KubeslimError
@@ -382,7 +383,7 @@ def train_translation_model(
     record_path = model_dir / RECORD_FILE
     history = json.loads(record_path.read_text())["history"] if record_path.is_file() else []
     history = history[: int(epoch_var)]
-    writer = tf.summary.create_file_writer(str(model_dir / "logs"))
+    epoch_log = EpochLog(model_dir)
     for epoch in range(int(epoch_var), config.epochs):
         total = count = 0.0
         start = last_report = time.perf_counter()
@@ -414,10 +415,7 @@ def train_translation_model(
             optimizer.learning_rate.assign(
                 optimizer.learning_rate * config.learning_rate_decay_factor
             )
-        with writer.as_default(step=epoch + 1):
-            for key, value in entry.items():
-                if key != "epoch":
-                    tf.summary.scalar(key, value)
+        epoch_log.write(entry)
         history.append(entry)
         epoch_var.assign(epoch + 1)
         manager.save(checkpoint_number=epoch + 1)

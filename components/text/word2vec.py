@@ -24,6 +24,7 @@ import tensorflow as tf
 from kubeslim import corpus_spec
 from kubeslim.components.evaluate import METRICS_FILE
 from kubeslim.components.text.corpus import token_blocks, token_counts, vocabulary_table
+from kubeslim.components.text.epoch_log import EpochLog
 from kubeslim.components.text.word2vec_options import NEGATIVES_SHARED_BY, Word2VecOptions
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import atomic_output_dir
@@ -187,6 +188,7 @@ def train_word2vec(corpus_dir: str | Path, model_dir: str | Path, **flags: Any) 
     step = _train_step(model, options, unigram_logits)
     pairs_of_an_epoch = make_pairs(corpus_dir, options, keep, model.epoch)
     words = descriptor["splits"]["train"]["num_tokens"][corpus_spec.TOKENS_KEY]
+    epoch_log = EpochLog(model_dir)
     for epoch in range(int(model.epoch), options.epochs):
         start, losses, pairs = time.perf_counter(), [], 0
         for centers, contexts, progress in pairs_of_an_epoch:
@@ -205,6 +207,7 @@ def train_word2vec(corpus_dir: str | Path, model_dir: str | Path, **flags: Any) 
                 "words_per_second": round(words / seconds, 1),
             }
         )
+        epoch_log.write(history[-1])
         log.info(
             "epoch %d/%d: loss %.4f, %d pairs, %.0f words/s",
             epoch + 1,

@@ -136,9 +136,11 @@ def test_text8_is_one_split_cut_into_lines_with_rare_words_unknown(tmp_path):
     )
     corpus = Text8()
     corpus.remote_files = (remote_for(path), remote_for(questions))
-    descriptor = convert_corpus(
-        corpus, tmp_path / "out", cache_dir=tmp_path / "cache", source=str(tmp_path)
-    )
+    with http_server(tmp_path) as (url, log):
+        descriptor = convert_corpus(
+            corpus, tmp_path / "out", cache_dir=tmp_path / "cache", source=url
+        )
+    assert sorted(r[0] for r in log.requests) == ["/questions-words.txt", "/text8.zip"]
     assert list(descriptor["splits"]) == ["train"]
     train = descriptor["splits"]["train"]
     assert (train["num_lines"], train["num_tokens"], train["num_out_of_vocabulary"]) == (

@@ -61,6 +61,15 @@ def test_exported_model_scores_a_sentence_as_the_trainer_does(trained, tmp_path)
     assert len(probabilities) == 10 and np.all(np.diff(probabilities) <= 0)
 
 
+def test_evaluation_and_tensorboard_logs(trained, corpus_dir, tmp_path):
+    model_dir, record = trained
+    result = ptb_lm.evaluate_language_model(model_dir, corpus_dir, tmp_path / "eval")
+    assert set(result["perplexity"]) == {"train", "valid", "test"}
+    assert result["perplexity"]["test"] == pytest.approx(record["test_perplexity"], rel=1e-5)
+    assert (tmp_path / "eval" / "metrics.json").is_file()
+    assert list((model_dir / "logs").glob("events.out.tfevents.*"))
+
+
 def test_training_resumes_and_bad_configs_are_named(corpus_dir, tmp_path):
     quick = {"hidden_size": 16, "num_layers": 1}
     first = ptb_lm.train_language_model(corpus_dir, tmp_path / "m", max_max_epoch=1, **quick)

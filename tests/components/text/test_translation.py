@@ -81,20 +81,18 @@ def test_the_savedmodel_translates_raw_strings_as_the_trainers_decoder(trained, 
     assert [t.decode("utf-8") for t in out] == scores["translations"]
 
 
-def test_translate_reads_arguments_or_standard_input(trained):
+def test_translate_reads_arguments_or_standard_input(trained, capsys, monkeypatch):
+    import io
+
+    from kubeslim.cli import main
+
     model_dir, _, _ = trained
-    command = [sys.executable, "-m", "kubeslim.cli", "translate", "--model_dir", str(model_dir)]
-    by_argument = subprocess.run(
-        [*command, "one hundred and one", "twenty-one"], capture_output=True, text=True, check=True
-    )
-    by_stdin = subprocess.run(
-        command,
-        input="one hundred and one\ntwenty-one\n",
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert by_argument.stdout == by_stdin.stdout == "cent un\nvingt et un\n"
+    command = ["translate", "--model_dir", str(model_dir)]
+    assert main([*command, "one hundred and one", "twenty-one"]) == 0
+    by_argument = capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.StringIO("one hundred and one\ntwenty-one\n"))
+    assert main(command) == 0
+    assert by_argument == capsys.readouterr().out == "cent un\nvingt et un\n"
 
 
 def test_bad_corpora_and_options_are_named(corpus_dir, tmp_path):
