@@ -8,6 +8,7 @@ the command with a one-line message and a non-zero exit.
 
 import argparse
 import dataclasses
+import functools
 import inspect
 import logging
 import os
@@ -440,12 +441,14 @@ def _parse_params(values: Sequence[str], pipeline: str) -> dict[str, Any]:
     return params
 
 
+@functools.cache
 def _pipeline_parameters(pipeline: str) -> dict[str, inspect.Parameter]:
     from kubeslim.pipelines.pipeline_factory import get_pipeline_builder
 
     return dict(inspect.signature(get_pipeline_builder(pipeline)().pipeline_func).parameters)
 
 
+@functools.cache
 def _all_pipeline_parameters() -> dict[str, tuple[inspect.Parameter, list[str]]]:
     """Every pipeline's parameters: name -> (the first declaration, the pipelines with it)."""
     from kubeslim.pipelines.pipeline_factory import PIPELINES

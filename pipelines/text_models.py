@@ -26,6 +26,17 @@ def _convert(corpus_name, corpus_source, beam_options, options: ClusterOptions):
     return [(convert_task, "convert (Beam + TFT)", False), (vocabulary_task, "vocabulary", False)]
 
 
+def _place_with_model_steps(tasks, model_steps, what: str, image, options, num_gpus) -> None:
+    """Adds the train, evaluate and export tasks (on the GPU pool) and places them all."""
+    train_task, evaluate_task, export_task = model_steps
+    tasks += [
+        (train_task, f"train {what}", True),
+        (evaluate_task, "evaluate", True),
+        (export_task, "export SavedModel", True),
+    ]
+    place_tasks(tasks, image, options, num_gpus)
+
+
 def create_word2vec_pipeline(
     image: str = DEFAULT_IMAGE, options: ClusterOptions | None = None
 ) -> BaseComponent:
@@ -76,12 +87,8 @@ def create_word2vec_pipeline(
             corpus=corpus, model=model, neighbours_of=neighbours_of
         )
         export_task = text.export_word2vec(model=model, num_gpus=num_gpus)
-        tasks += [
-            (train_task, "train word2vec", True),
-            (evaluate_task, "evaluate", True),
-            (export_task, "export SavedModel", True),
-        ]
-        place_tasks(tasks, image, options, num_gpus)
+        model_steps = (train_task, evaluate_task, export_task)
+        _place_with_model_steps(tasks, model_steps, "word2vec", image, options, num_gpus)
 
     return word2vec_pipeline
 
@@ -123,12 +130,8 @@ def create_language_model_pipeline(
         model = train_task.outputs["model"]
         evaluate_task = text.evaluate_language_model(corpus=corpus, model=model)
         export_task = text.export_language_model(model=model, num_gpus=num_gpus)
-        tasks += [
-            (train_task, "train language model", True),
-            (evaluate_task, "evaluate", True),
-            (export_task, "export SavedModel", True),
-        ]
-        place_tasks(tasks, image, options, num_gpus)
+        model_steps = (train_task, evaluate_task, export_task)
+        _place_with_model_steps(tasks, model_steps, "language model", image, options, num_gpus)
 
     return language_model_pipeline
 
@@ -175,11 +178,7 @@ def create_translation_pipeline(
             corpus=corpus, model=model, split=eval_split, beam_width=beam_width
         )
         export_task = text.export_translation(model=model, num_gpus=num_gpus)
-        tasks += [
-            (train_task, "train translation model", True),
-            (evaluate_task, "evaluate BLEU", True),
-            (export_task, "export SavedModel", True),
-        ]
-        place_tasks(tasks, image, options, num_gpus)
+        model_steps = (train_task, evaluate_task, export_task)
+        _place_with_model_steps(tasks, model_steps, "translation model", image, options, num_gpus)
 
     return translation_pipeline

@@ -1,5 +1,7 @@
-"""What the text trainers log each epoch to TensorBoard (``MODEL_DIR/logs``)."""
+"""How the text trainers close an epoch: TensorBoard scalars (``MODEL_DIR/logs``), the
+history entry, the epoch counter and a checkpoint numbered by the epoch."""
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -7,16 +9,30 @@ import tensorflow as tf
 
 LOG_DIR = "logs"
 
+log = logging.getLogger(__name__)
+
 
 class EpochLog:
-    """Writes each number of an epoch's history entry as a scalar at step = the epoch."""
+    """Writes each number of an epoch's entry as a scalar at step = the epoch."""
 
     def __init__(self, model_dir: str | Path):
         self.writer = tf.summary.create_file_writer(str(Path(model_dir) / LOG_DIR))
 
-    def write(self, entry: dict[str, Any]) -> None:
+    def end_epoch(
+        self,
+        entry: dict[str, Any],
+        history: list[dict[str, Any]],
+        epoch: tf.Variable,
+        manager: tf.train.CheckpointManager,
+    ) -> None:
+        """Logs ``entry``, appends it to ``history``, sets ``epoch`` to its epoch and saves
+        the checkpoint that a resumed run starts from."""
         with self.writer.as_default(step=entry["epoch"]):
             for key, value in entry.items():
                 if key != "epoch" and isinstance(value, int | float):
                     tf.summary.scalar(key, value)
         self.writer.flush()
+        history.append(entry)
+        epoch.assign(entry["epoch"])
+        manager.save(checkpoint_number=entry["epoch"])
+        log.info("epoch %d: %s", entry["epoch"], entry)

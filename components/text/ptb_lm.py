@@ -177,11 +177,7 @@ def train_language_model(
         }
         if "valid" in streams:
             entry["valid_perplexity"] = perplexity(model, streams["valid"], config.num_steps)
-        epoch_log.write(entry)
-        history.append(entry)
-        epoch_var.assign(epoch + 1)
-        manager.save(checkpoint_number=epoch + 1)
-        log.info("epoch %d: %s", epoch + 1, entry)
+        epoch_log.end_epoch(entry, history, epoch_var, manager)
     result = {
         "corpus_dir": str(corpus_dir),
         "corpus": descriptor["name"],

@@ -1,8 +1,8 @@
 """The PTB language model's configurations, importable without TensorFlow."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from kubeslim.errors import KubeslimError
+from kubeslim.components.text.named_configs import pick_config
 
 
 @dataclass(frozen=True)
@@ -53,9 +53,4 @@ def get_config(name: str, **overrides) -> LanguageModelConfig:
     Raises:
       KubeslimError: an unknown name or field.
     """
-    if name not in CONFIGS:
-        raise KubeslimError(f"--config {name!r} unknown; known: {', '.join(CONFIGS)}")
-    try:
-        return replace(CONFIGS[name], **{k: v for k, v in overrides.items() if v is not None})
-    except TypeError as e:
-        raise KubeslimError(f"unknown language-model option: {e}") from None
+    return pick_config(CONFIGS, name, "language-model", **overrides)

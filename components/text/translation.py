@@ -415,11 +415,7 @@ def train_translation_model(
             optimizer.learning_rate.assign(
                 optimizer.learning_rate * config.learning_rate_decay_factor
             )
-        epoch_log.write(entry)
-        history.append(entry)
-        epoch_var.assign(epoch + 1)
-        manager.save(checkpoint_number=epoch + 1)
-        log.info("epoch %d: %s", epoch + 1, entry)
+        epoch_log.end_epoch(entry, history, epoch_var, manager)
     record = {
         "corpus_dir": str(corpus_dir),
         "corpus": descriptor["name"],

@@ -1,7 +1,8 @@
 """The translation model's configurations, importable without TensorFlow."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
+from kubeslim.components.text.named_configs import pick_config
 from kubeslim.errors import KubeslimError
 
 OPTIMIZERS = ("sgd", "adam")
@@ -83,11 +84,6 @@ def get_config(name: str, **overrides) -> TranslationConfig:
     Raises:
       KubeslimError: an unknown name or field, or a bad value.
     """
-    if name not in CONFIGS:
-        raise KubeslimError(f"--config {name!r} unknown; known: {', '.join(CONFIGS)}")
-    try:
-        config = replace(CONFIGS[name], **{k: v for k, v in overrides.items() if v is not None})
-    except TypeError as e:
-        raise KubeslimError(f"unknown translation option: {e}") from None
+    config = pick_config(CONFIGS, name, "translation", **overrides)
     config.check()
     return config

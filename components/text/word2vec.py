@@ -197,25 +197,13 @@ def train_word2vec(corpus_dir: str | Path, model_dir: str | Path, **flags: Any) 
         seconds = time.perf_counter() - start
         if not math.isfinite(np.mean(losses)):
             raise KubeslimError(f"word2vec loss became {np.mean(losses)} in epoch {epoch + 1}")
-        model.epoch.assign(epoch + 1)
-        manager.save(checkpoint_number=epoch + 1)
-        history.append(
-            {
-                "epoch": epoch + 1,
-                "loss": float(np.mean(losses)),
-                "pairs": pairs,
-                "words_per_second": round(words / seconds, 1),
-            }
-        )
-        epoch_log.write(history[-1])
-        log.info(
-            "epoch %d/%d: loss %.4f, %d pairs, %.0f words/s",
-            epoch + 1,
-            options.epochs,
-            history[-1]["loss"],
-            pairs,
-            words / seconds,
-        )
+        entry = {
+            "epoch": epoch + 1,
+            "loss": float(np.mean(losses)),
+            "pairs": pairs,
+            "words_per_second": round(words / seconds, 1),
+        }
+        epoch_log.end_epoch(entry, history, model.epoch, manager)
     record = {
         "corpus_dir": str(corpus_dir),
         "corpus": descriptor["name"],
