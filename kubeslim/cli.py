@@ -376,10 +376,11 @@ def _run_local(args: argparse.Namespace, _: list[str]) -> None:
     )
     m = run.metrics
     if args.pipeline == "image_classifier":
+        dataset = getattr(args, "dataset_name", declared["dataset_name"].default)
         print(
             f"\nTest top-1 accuracy: {m['top1_accuracy']:.4f} "
             f"(top-5 {m['top5_accuracy']:.4f}, loss {m['loss']:.4f}) "
-            f"on {m['num_examples']} {m['split']} images"
+            f"on {m['num_examples']} {dataset} {m['split']} images"
         )
     else:
         print(f"\nEvaluation: {_flat_scalars(m)}")

@@ -13,7 +13,7 @@ def test_run_local_produces_all_artifacts(tmp_path, capsys):
     argv = ["run-local", "--pipeline_root", str(tmp_path), "--num_epochs", "3"]
     assert main([*argv, "--accuracy_threshold", "0.5"]) == 0
     out = capsys.readouterr().out
-    assert "Test top-1 accuracy: " in out
+    assert "Test top-1 accuracy: " in out and "on 359 digits test images" in out
     (run_dir,) = tmp_path.iterdir()
     expected = {
         "convert-dataset/dataset": ["dataset.json", "labels.txt"],
