@@ -1,11 +1,15 @@
 """How the text trainers close an epoch: TensorBoard scalars (``MODEL_DIR/logs``), the
-history entry, the epoch counter and a checkpoint numbered by the epoch."""
+history entry, the epoch counter and a checkpoint numbered by the epoch; and how a trained
+model's record and last checkpoint are found again."""
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
 
 import tensorflow as tf
+
+from kubeslim.errors import KubeslimError
 
 LOG_DIR = "logs"
 
@@ -36,3 +40,16 @@ class EpochLog:
         epoch.assign(entry["epoch"])
         manager.save(checkpoint_number=entry["epoch"])
         log.info("epoch %d: %s", entry["epoch"], entry)
+
+
+def trained_record(model_dir: str | Path, record_file: str, what: str) -> tuple[dict, str]:
+    """The training record (``record_file``) and the latest checkpoint in ``model_dir``.
+
+    Raises:
+      KubeslimError: ``model_dir`` holds no trained ``what``.
+    """
+    record_path = Path(model_dir) / record_file
+    checkpoint = tf.train.latest_checkpoint(str(model_dir))
+    if not record_path.is_file() or checkpoint is None:
+        raise KubeslimError(f"{model_dir} holds no trained {what}")
+    return json.loads(record_path.read_text()), checkpoint

@@ -21,7 +21,7 @@ import tensorflow as tf
 from kubeslim import corpus_spec
 from kubeslim.components.evaluate import METRICS_FILE
 from kubeslim.components.text.corpus import token_lines, vocabulary_table
-from kubeslim.components.text.epoch_log import EpochLog
+from kubeslim.components.text.epoch_log import EpochLog, trained_record
 from kubeslim.components.text.layers import LstmStack
 from kubeslim.components.text.ptb_lm_options import LanguageModelConfig, get_config
 from kubeslim.errors import KubeslimError
@@ -199,11 +199,7 @@ def load_language_model(model_dir: str | Path) -> tuple[LanguageModel, list[str]
     Raises:
       KubeslimError: there is none.
     """
-    model_dir = Path(model_dir)
-    checkpoint = tf.train.latest_checkpoint(str(model_dir))
-    if not (model_dir / RECORD_FILE).is_file() or checkpoint is None:
-        raise KubeslimError(f"{model_dir} holds no trained language model")
-    record = json.loads((model_dir / RECORD_FILE).read_text())
+    record, checkpoint = trained_record(model_dir, RECORD_FILE, "language model")
     vocabulary = corpus_spec.read_vocabulary(model_dir)
     model = LanguageModel(len(vocabulary), LanguageModelConfig(**record["config"]))
     model(tf.zeros([1, 1], tf.int32), model.zero_state(1))

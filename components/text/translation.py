@@ -29,7 +29,7 @@ import tensorflow as tf
 from kubeslim import corpus_spec
 from kubeslim.components.distribute import strategy_from_environment
 from kubeslim.components.evaluate import METRICS_FILE
-from kubeslim.components.text.epoch_log import EpochLog
+from kubeslim.components.text.epoch_log import EpochLog, trained_record
 from kubeslim.components.text.layers import LstmStack
 from kubeslim.components.text.translation_options import TranslationConfig, get_config
 from kubeslim.errors import KubeslimError
@@ -434,11 +434,8 @@ def load_model(model_dir: str | Path) -> tuple[Seq2Seq, TranslationConfig]:
     Raises:
       KubeslimError: there is none.
     """
-    model_dir = Path(model_dir)
-    checkpoint = tf.train.latest_checkpoint(str(model_dir))
-    if not (model_dir / RECORD_FILE).is_file() or checkpoint is None:
-        raise KubeslimError(f"{model_dir} holds no trained translation model")
-    saved = json.loads((model_dir / RECORD_FILE).read_text())["config"]
+    record, checkpoint = trained_record(model_dir, RECORD_FILE, "translation model")
+    saved = record["config"]
     config = TranslationConfig(**{**saved, "buckets": tuple(map(tuple, saved["buckets"]))})
     model = Seq2Seq(*_vocabulary_sizes(model_dir), config)
     _build(model)

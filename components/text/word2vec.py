@@ -24,7 +24,7 @@ import tensorflow as tf
 from kubeslim import corpus_spec
 from kubeslim.components.evaluate import METRICS_FILE
 from kubeslim.components.text.corpus import token_blocks, token_counts, vocabulary_table
-from kubeslim.components.text.epoch_log import EpochLog
+from kubeslim.components.text.epoch_log import EpochLog, trained_record
 from kubeslim.components.text.word2vec_options import NEGATIVES_SHARED_BY, Word2VecOptions
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import atomic_output_dir
@@ -223,12 +223,7 @@ def load_embeddings(model_dir: str | Path) -> tuple[np.ndarray, list[str]]:
     Raises:
       KubeslimError: ``model_dir`` holds no trained word2vec model.
     """
-    model_dir = Path(model_dir)
-    record_path = model_dir / CONFIG_FILE
-    checkpoint = tf.train.latest_checkpoint(str(model_dir))
-    if not record_path.is_file() or checkpoint is None:
-        raise KubeslimError(f"{model_dir} holds no trained word2vec model")
-    record = json.loads(record_path.read_text())
+    record, checkpoint = trained_record(model_dir, CONFIG_FILE, "word2vec model")
     vocabulary = corpus_spec.read_vocabulary(model_dir)
     model = Word2Vec(len(vocabulary), Word2VecOptions(**record["options"]))
     tf.train.Checkpoint(model=model).restore(checkpoint).expect_partial()
