@@ -53,6 +53,44 @@ def read_vocabulary(corpus_dir: str | Path, feature: str = TOKENS_KEY) -> list[s
     return path.read_text(encoding="utf-8").splitlines()
 
 
+def read_analogies(
+    path: str | Path, words: list[str]
+) -> tuple[list[tuple[str, list[list[int]]]], int]:
+    """A ``questions-words.txt``-format file (``: section`` lines, then ``a b c d`` lines: a
+    is to b as c is to d) mapped to the ids of ``words`` (case-insensitive).
+
+    Returns:
+      Each section's name with its questions (4 ids each), and the number of questions left
+      out for a word outside ``words``.
+
+    Raises:
+      KubeslimError: the file cannot be read or a question is not 4 words.
+    """
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise KubeslimError(f"{path}: {e.strerror}") from None
+    index = {w: i for i, w in enumerate(words)}
+    sections: list[tuple[str, list[list[int]]]] = []
+    skipped = 0
+    for number, line in enumerate(lines, start=1):
+        if line.startswith(":"):
+            sections.append((line[1:].strip(), []))
+            continue
+        if not line.strip():
+            continue
+        question = line.lower().split()
+        if len(question) != 4:
+            raise KubeslimError(f"{path}:{number}: expected 4 words, got {line!r}")
+        if all(w in index for w in question):
+            if not sections:
+                sections.append(("", []))
+            sections[-1][1].append([index[w] for w in question])
+        else:
+            skipped += 1
+    return sections, skipped
+
+
 def write_vocabulary(directory: str | Path, words: list[str], feature: str = TOKENS_KEY) -> None:
     """Writes ``words`` as ``read_vocabulary`` reads them."""
     path = Path(directory) / vocabulary_file(feature)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from kubeslim.beam.download import RemoteFile
 from kubeslim.beam.text.base import TextCorpus
-from kubeslim.corpus_spec import ANALOGIES_FILE, TOKENS_KEY
+from kubeslim.corpus_spec import ANALOGIES_FILE, TOKENS_KEY, read_analogies
 from kubeslim.errors import KubeslimError
 
 ARCHIVE = RemoteFile("http://mattmahoney.net/dc/text8.zip")
@@ -40,19 +40,10 @@ class Text8(TextCorpus):
 
     def write_extras(self, output_dir: Path, vocabularies: dict[str, list[str]]) -> dict:
         path = self.files[ANALOGIES.filename]
-        index = {w: i for i, w in enumerate(vocabularies[TOKENS_KEY][:-1])}
-        lines, kept, skipped = [], 0, 0
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if line.startswith(":"):
-                lines.append(line)
-                continue
-            words = line.lower().split()
-            if len(words) != 4:
-                raise KubeslimError(f"{path}:{number}: expected 4 words, got {line!r}")
-            if all(w in index for w in words):
-                lines.append(" ".join(str(index[w]) for w in words))
-                kept += 1
-            else:
-                skipped += 1
+        sections, skipped = read_analogies(path, vocabularies[TOKENS_KEY][:-1])
+        lines = []
+        for name, questions in sections:
+            lines += [f": {name}", *(" ".join(map(str, q)) for q in questions)]
         (output_dir / ANALOGIES_FILE).write_text("".join(x + "\n" for x in lines))
+        kept = sum(len(questions) for _, questions in sections)
         return {"analogies": {"file": ANALOGIES_FILE, "questions": kept, "skipped": skipped}}

@@ -268,12 +268,11 @@ class Seq2Seq(keras.layers.Layer):
         return sequences[:, 0]  # top_k sorts: beam 0 scores best
 
 
-def _token_loss(model: Seq2Seq, encoder_inputs, decoder_inputs, targets, sampled: bool):
-    """Mean cross-entropy over the real (non-PAD) target positions, and their number."""
+def _loss_sum(model: Seq2Seq, encoder_inputs, decoder_inputs, targets, sampled: bool):
+    """Summed cross-entropy over the real (non-PAD) target positions, and their number."""
     losses = model.token_losses(encoder_inputs, decoder_inputs, targets, sampled)
     weights = tf.cast(targets != PAD, losses.dtype)
-    count = tf.reduce_sum(weights)
-    return tf.reduce_sum(losses * weights) / tf.maximum(count, 1.0), count
+    return tf.reduce_sum(losses * weights), tf.reduce_sum(weights)
 
 
 def _make_optimizer(config: TranslationConfig) -> keras.optimizers.Optimizer:
@@ -301,14 +300,13 @@ def _copy_corpus_assets(corpus_dir: Path, model_dir: Path) -> None:
     shutil.copytree(corpus_dir / corpus_spec.TRANSFORM_DIR, model_dir / corpus_spec.TRANSFORM_DIR)
 
 
-def validation_loss(model: Seq2Seq, corpus_dir, split: str, config: TranslationConfig) -> float:
-    """Mean full-softmax cross-entropy per target token of the pairs that fit the buckets."""
-    batches, _, _ = training_batches(corpus_dir, config, split)
-    step = tf.function(lambda e, d, t: _token_loss(model, e, d, t, False))
+def validation_loss(model: Seq2Seq, batches: tf.data.Dataset) -> float:
+    """Mean full-softmax cross-entropy per target token of ``batches`` (``training_batches``)."""
+    step = tf.function(lambda e, d, t: _loss_sum(model, e, d, t, False))
     total = count = 0.0
     for encoder_inputs, decoder_inputs, targets in batches:
-        loss, n = step(encoder_inputs, decoder_inputs, targets)
-        total, count = total + float(loss) * float(n), count + float(n)
+        loss_sum, n = step(encoder_inputs, decoder_inputs, targets)
+        total, count = total + float(loss_sum), count + float(n)
     return total / count
 
 
@@ -358,16 +356,20 @@ def train_translation_model(
         sizes[-1],
         steps,
     )
+    # Built once: counting the pairs per bucket is a pass over the split.
+    valid_batches = (
+        training_batches(corpus_dir, config, "valid")[0]
+        if "valid" in descriptor["splits"]
+        else None
+    )
     variables = model.trainable_variables
 
     def replica_step(encoder_inputs, decoder_inputs, targets):
         """Each replica's share of the batch; the loss is its part of the global mean."""
         with tf.GradientTape() as tape:
-            losses = model.token_losses(encoder_inputs, decoder_inputs, targets, True)
-            weights = tf.cast(targets != PAD, losses.dtype)
-            context = tf.distribute.get_replica_context()
-            count = context.all_reduce("SUM", tf.reduce_sum(weights))
-            loss = tf.reduce_sum(losses * weights) / tf.maximum(count, 1.0)
+            loss_sum, local_count = _loss_sum(model, encoder_inputs, decoder_inputs, targets, True)
+            count = tf.distribute.get_replica_context().all_reduce("SUM", local_count)
+            loss = loss_sum / tf.maximum(count, 1.0)
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
         return loss, count
 
@@ -406,10 +408,8 @@ def train_translation_model(
             "train_perplexity": math.exp(min(train_loss, 50.0)),
             "target_words_per_second": round(count / (time.perf_counter() - start), 1),
         }
-        if "valid" in descriptor["splits"]:
-            entry["valid_perplexity"] = math.exp(
-                min(validation_loss(model, corpus_dir, "valid", config), 50.0)
-            )
+        if valid_batches is not None:
+            entry["valid_perplexity"] = math.exp(min(validation_loss(model, valid_batches), 50.0))
         previous = [h["train_loss"] for h in history[-3:]]
         if len(previous) == 3 and train_loss > max(previous):
             optimizer.learning_rate.assign(

@@ -267,15 +267,8 @@ def analogy_accuracy(
     Raises:
       KubeslimError: the file cannot be read.
     """
-    index = {w: i for i, w in enumerate(vocabulary)}
-    questions, skipped = [], 0
-    for number, words in _analogy_lines(questions_path):
-        if len(words) != 4:
-            raise KubeslimError(f"{questions_path}:{number}: expected 4 words, got {words}")
-        if all(w.lower() in index for w in words):
-            questions.append([index[w.lower()] for w in words])
-        else:
-            skipped += 1
+    sections, skipped = corpus_spec.read_analogies(questions_path, vocabulary)
+    questions = [q for _, section in sections for q in section]
     return _score_analogies(embeddings, questions, skipped)
 
 
