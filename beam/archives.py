@@ -4,7 +4,9 @@
 so Beam workers read members with one seek each (``read_members``), locally or through Beam's file
 systems. Nothing is written outside the cache, and an archive whose member names would land
 outside an extraction directory (absolute paths, ``..``) or that holds links is refused.
-Compressed tars are decompressed once into the cache (``gunzip``).
+Compressed tars are decompressed once into the cache (``gunzip``). What the cache derives from
+a file is keyed by that file's content hash (``derived_key``), never by time, so converting
+from another mirror cannot reuse the first mirror's data.
 """
 
 import gzip
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from kubeslim.beam.download import sha256
 from kubeslim.errors import KubeslimError
 
 
@@ -35,14 +38,38 @@ class Member:
         return self.name
 
 
+def _key_file(derived: Path) -> Path:
+    return derived.with_name(derived.name + ".source-sha256")
+
+
+def derived_key(derived: Path) -> str | None:
+    """The content hash of the file ``derived`` was made from, or None if it is not current
+    (missing, or a kill left it unrecorded)."""
+    key_file = _key_file(derived)
+    if not (derived.exists() and key_file.is_file()):
+        return None
+    return key_file.read_text().strip() or None
+
+
+def record_derived(derived: Path, key: str | None) -> None:
+    """Records that ``derived`` was made from content ``key``; None forgets it (call that
+    before rewriting ``derived``, so a kill halfway leaves it unrecorded)."""
+    if key is None:
+        _key_file(derived).unlink(missing_ok=True)
+    else:
+        _key_file(derived).write_text(key + "\n")
+
+
 def gunzip(src: Path, dst: Path) -> Path:
-    """Decompresses ``src`` to ``dst`` once (atomically); later calls reuse ``dst``.
+    """Decompresses ``src`` to ``dst``, reusing ``dst`` when it was made from the same bytes.
 
     Raises:
       KubeslimError: ``src`` is truncated or not gzip data.
     """
-    if dst.is_file() and dst.stat().st_mtime >= src.stat().st_mtime:
+    key = sha256(src)
+    if derived_key(dst) == key:
         return dst
+    record_derived(dst, None)
     partial = dst.with_name(dst.name + ".partial")
     try:
         with gzip.open(src, "rb") as f_in, partial.open("wb") as f_out:
@@ -51,6 +78,7 @@ def gunzip(src: Path, dst: Path) -> Path:
         partial.unlink(missing_ok=True)
         raise KubeslimError(f"{src} is truncated or corrupt: {e}") from None
     os.replace(partial, dst)
+    record_derived(dst, key)
     return dst
 
 

@@ -86,18 +86,30 @@ def fetch(
             raise KubeslimError(f"{path}: {problem}")
         return path
     target = cache / remote.filename
+    origin = cache / (remote.filename + ".origin")
     if target.is_file() and _problem(target, remote, stamp) is None:
-        log.info("%s: in cache at %s", remote.filename, target)
-        return target
+        # A file without a pinned checksum is only known by where it came from.
+        if remote.sha256 or (origin.is_file() and origin.read_text().strip() == address):
+            log.info("%s: in cache at %s", remote.filename, target)
+            return target
     partial = target.with_name(target.name + ".partial")
+    partial_origin = target.with_name(target.name + ".partial.origin")
+    if partial.exists() and not (
+        partial_origin.is_file() and partial_origin.read_text().strip() == address
+    ):
+        partial.unlink()  # a partial download from another address cannot be resumed here
+    partial_origin.write_text(address + "\n")
     if parsed.scheme in ("http", "https"):
         _download_http(address, partial, remote, retries, backoff_seconds, timeout_seconds)
     else:
         _copy_filesystem(address, partial, remote)
     if problem := _problem(partial, remote, stamp=None):
         partial.unlink()
+        partial_origin.unlink()
         raise KubeslimError(f"{remote.filename} from {address}: {problem}; deleted the copy")
+    origin.unlink(missing_ok=True)
     os.replace(partial, target)
+    os.replace(partial_origin, origin)
     return target
 
 
@@ -117,7 +129,7 @@ def _problem(path: Path, remote: RemoteFile, stamp: Path | None) -> str | None:
         recorded_key, _, recorded_digest = stamp.read_text().partition("\n")
         if recorded_key == key and recorded_digest.strip() == remote.sha256:
             return None
-    digest = _sha256(path)
+    digest = sha256(path)
     if digest != remote.sha256:
         return f"expected sha256 {remote.sha256}, got {digest}"
     if stamp is not None:
@@ -125,7 +137,8 @@ def _problem(path: Path, remote: RemoteFile, stamp: Path | None) -> str | None:
     return None
 
 
-def _sha256(path: Path) -> str:
+def sha256(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file's contents, in hex."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         while chunk := f.read(_CHUNK):

@@ -87,13 +87,14 @@ class Cifar10(ArrayDataset):
         meta = load_batch(meta_bytes, f"{gz}:{_META}")
         self._class_names = [n.decode() for n in meta[b"label_names"]]
         self._arrays = {}
+        source = archives.derived_key(tar)  # the archive's content hash
         for split, names in _BATCHES.items():
             images_path = cache_dir / f"{split}_images.npy"
             labels_path = cache_dir / f"{split}_labels.npy"
-            if not (images_path.is_file() and labels_path.is_file()) or (
-                images_path.stat().st_mtime < tar.stat().st_mtime
-            ):
+            if archives.derived_key(images_path) != source or not labels_path.is_file():
+                archives.record_derived(images_path, None)
                 self._write_arrays(tar, [members[n] for n in names], images_path, labels_path)
+                archives.record_derived(images_path, source)
             self._arrays[split] = (str(images_path), str(labels_path))
 
     def _write_arrays(

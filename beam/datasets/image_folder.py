@@ -7,7 +7,6 @@ validation split is ``validation_size`` of the files (a fraction, or a count if 
 deterministically by the seed.
 """
 
-import os
 from collections.abc import Hashable, Iterator, Sequence
 from pathlib import Path
 from urllib.parse import urlparse
@@ -47,15 +46,31 @@ class ImageFolder(ClassFolderDataset):
 
 
 def _list_local(root: Path) -> dict[str, list[Hashable]]:
+    """Class folder name -> its files. A symbolic link may point anywhere inside ``root``.
+
+    Raises:
+      KubeslimError: ``root`` is not a directory, or a link leads out of it.
+    """
     if not root.is_dir():
         raise KubeslimError(f"image_folder: {root} is not a directory")
-    return {
-        entry.name: sorted(
-            str(f) for f in Path(entry.path).iterdir() if f.is_file() and not f.name.startswith(".")
+    real_root = root.resolve()
+
+    def inside(path: Path) -> Path:
+        if path.is_symlink() and real_root not in path.resolve().parents:
+            raise KubeslimError(
+                f"image_folder: {path} is a symbolic link to {path.resolve()}, outside "
+                f"{root}; refused (copy the file into the folder instead)"
+            )
+        return path
+
+    classes = {}
+    for entry in sorted(root.iterdir()):
+        if entry.name.startswith(".") or not inside(entry).is_dir():
+            continue
+        classes[entry.name] = sorted(
+            str(f) for f in entry.iterdir() if not f.name.startswith(".") and inside(f).is_file()
         )
-        for entry in os.scandir(root)
-        if entry.is_dir() and not entry.name.startswith(".")
-    }
+    return classes
 
 
 def _list_object_store(root: str) -> dict[str, list[Hashable]]:

@@ -90,6 +90,17 @@ def jpeg_bytes(rng: np.random.Generator, size: int = 16, mode: str = "RGB") -> b
     return buffer.getvalue()
 
 
+def jpeg_tensorflow_rejects() -> bytes:
+    """A JPEG whose end-of-image marker is damaged (FF D9 -> C1 D9): Pillow decodes it,
+    ``tf.io.decode_image`` fails ("jpeg::Uncompress failed"). One random byte corruption of
+    a JPEG in ten or so behaves like this."""
+    y, x = np.mgrid[:32, :32]
+    pixels = np.stack([x * 255 // 32, y * 255 // 32, (x + y) * 127 // 32], -1).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()[:-2] + b"\xc1\xd9"
+
+
 def png_bytes(rng: np.random.Generator, size: int = 12) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).save(buffer, "PNG")
@@ -119,7 +130,7 @@ def make_mnist(root: Path, n_train: int, n_test: int, seed: int = 0) -> dict[str
     arrays = {}
     for split, prefix, n in (("train", "train", n_train), ("test", "t10k", n_test)):
         images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
-        labels = rng.integers(0, 10, n, dtype=np.uint8)
+        labels = rng.permutation(np.arange(n) % 10).astype(np.uint8)  # every digit, n >= 10
         write_idx(root / f"{prefix}-images-idx3-ubyte.gz", images, 2051)
         write_idx(root / f"{prefix}-labels-idx1-ubyte.gz", labels, 2049)
         arrays[f"{split}_images"], arrays[f"{split}_labels"] = images, labels
@@ -152,9 +163,10 @@ def make_cifar10(
         meta = {b"label_names": [n.encode() for n in CIFAR_CLASSES], b"num_vis": 3072}
         add_bytes(tar, "cifar-10-batches-py/batches.meta", pickle.dumps(meta, protocol=2))
         names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
-        for name in names:
+        for index, name in enumerate(names):
             data = rng.integers(0, 256, (per_batch, 3072), dtype=np.uint8)
-            labels = rng.integers(0, 10, per_batch).tolist()
+            # every class among the training batches
+            labels = rng.permutation((np.arange(per_batch) + index * per_batch) % 10).tolist()
             batch = {b"batch_label": name.encode(), b"labels": labels, b"data": data}
             blob = pickle.dumps(batch, protocol=2)
             if poison is not None and name == "data_batch_1":

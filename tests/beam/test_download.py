@@ -23,7 +23,11 @@ def test_download_verifies_and_caches(served, tmp_path):
         assert path.read_bytes() == (root / "data.bin").read_bytes()
         assert fetch(remote, tmp_path / "cache", url) == path
     assert len(log.requests) == 1  # the second call used the cache
-    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["data.bin", "data.bin.sha256"]
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [
+        "data.bin",
+        "data.bin.origin",
+        "data.bin.sha256",
+    ]
 
 
 def test_checksum_mismatch_is_refused_and_nothing_kept(served, tmp_path):
@@ -96,6 +100,33 @@ def test_a_stale_partial_file_past_the_end_is_discarded(served, tmp_path):
     cache.mkdir()
     (cache / "data.bin.partial").write_bytes(b"x" * (remote.size + 10))
     with http_server(root) as (url, log):
+        (cache / "data.bin.partial.origin").write_text(resolve(remote, url))
         path = fetch(remote, cache, url, backoff_seconds=0.01)
     assert path.read_bytes() == (root / "data.bin").read_bytes()
     assert log.requests[0][1] == f"bytes={remote.size + 10}-" and log.requests[1][1] is None
+
+
+def test_a_partial_download_from_another_mirror_is_not_resumed(served, tmp_path):
+    root, remote = served
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "data.bin.partial").write_bytes(b"from mirror A")
+    (cache / "data.bin.partial.origin").write_text("http://mirror-a.invalid/data.bin\n")
+    with http_server(root) as (url, log):
+        path = fetch(remote, cache, url)
+    assert path.read_bytes() == (root / "data.bin").read_bytes()
+    assert [r[1] for r in log.requests] == [None]  # no Range request: started over
+
+
+def test_an_unpinned_file_cached_from_one_mirror_is_fetched_again_from_another(tmp_path):
+    mirrors = {}
+    for name in ("a", "b"):
+        mirrors[name] = tmp_path / name
+        mirrors[name].mkdir()
+        (mirrors[name] / "photos.tar").write_bytes(f"mirror {name}".encode())
+    remote = RemoteFile("http://canonical.invalid/photos.tar")  # no size or checksum
+    with http_server(mirrors["a"]) as (url_a, _), http_server(mirrors["b"]) as (url_b, log_b):
+        assert fetch(remote, tmp_path / "cache", url_a).read_bytes() == b"mirror a"
+        assert fetch(remote, tmp_path / "cache", url_b).read_bytes() == b"mirror b"
+        assert fetch(remote, tmp_path / "cache", url_b).read_bytes() == b"mirror b"
+    assert len(log_b.requests) == 1

@@ -1,9 +1,12 @@
+import os
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from kubeslim.beam.convert import convert_dataset
 from kubeslim.beam.datasets.mnist import Mnist
+from kubeslim.beam.download import RemoteFile
 from kubeslim.errors import KubeslimError
 
 from ..fakes import http_server, make_mnist, mnist_files, read_split
@@ -71,7 +74,7 @@ def test_truncated_idx_is_a_clear_error(tmp_path):
 def test_a_local_mirror_is_read_not_written(tmp_path):
     served = tmp_path / "mirror"
     served.mkdir()
-    make_mnist(served, n_train=4, n_test=2)
+    make_mnist(served, n_train=10, n_test=2)
     before = sorted(p.name for p in served.iterdir())
     convert_dataset(
         Mnist(files=mnist_files(served)),
@@ -81,3 +84,32 @@ def test_a_local_mirror_is_read_not_written(tmp_path):
         num_shards={"train": 2, "test": 1},
     )
     assert sorted(p.name for p in served.iterdir()) == before
+
+
+def test_a_second_mirror_with_other_files_is_converted_not_the_first_ones_cache(tmp_path):
+    """The decompressed idx files in the cache are keyed by the content of their .gz, not
+    by time: mirror B's older files still replace what mirror A left in the cache."""
+    mirrors = {}
+    for seed, name in enumerate("ab"):
+        mirrors[name] = tmp_path / name
+        mirrors[name].mkdir()
+        arrays = make_mnist(mirrors[name], n_train=10, n_test=10, seed=seed)
+    for path in mirrors["b"].iterdir():
+        os.utime(path, (0, 0))  # older than anything the first conversion cached
+    unpinned = {
+        split: tuple(RemoteFile(r.url) for r in remotes)
+        for split, remotes in mnist_files(mirrors["a"]).items()
+    }
+    for name in "ab":
+        convert_dataset(
+            Mnist(files=unpinned),
+            tmp_path / f"out-{name}",
+            cache_dir=tmp_path / "cache",
+            source=str(mirrors[name]),
+            num_shards={"train": 1, "test": 1},
+        )
+    stored = sorted(
+        tf.io.decode_png(ex["image/encoded"]).numpy().tobytes()
+        for ex in read_split(tmp_path / "out-b", "train")
+    )
+    assert stored == sorted(image[..., np.newaxis].tobytes() for image in arrays["train_images"])
