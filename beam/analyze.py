@@ -24,7 +24,7 @@ from typing import Any
 
 from kubeslim import dataset_spec
 from kubeslim.beam.runner import make_pipeline_options, worker_errors_as_user_errors
-from kubeslim.fileio import atomic_output_dir
+from kubeslim.fileio import OutputDir
 
 STATISTICS_FILE = "statistics.json"
 LABELS_VOCABULARY = "labels"
@@ -83,8 +83,12 @@ def analyze_dataset(
     *,
     split: str = "train",
     beam_args: Sequence[str] = (),
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Runs the analysis over ``split`` of ``dataset_dir`` and writes the transform output.
+
+    ``output_dir`` is written as ``fileio.OutputDir`` says (``overwrite`` replaces a kubeslim
+    output of another kind).
 
     Returns:
       The statistics written to ``statistics.json``.
@@ -95,6 +99,9 @@ def analyze_dataset(
     from tensorflow_transform.tf_metadata import schema_utils
     from tfx_bsl.public import tfxio
 
+    output = OutputDir(
+        output_dir, "transform", overwrite=overwrite, inputs={"--dataset_dir": dataset_dir}
+    )
     descriptor = dataset_spec.read_descriptor(dataset_dir)
     files = dataset_spec.split_files(dataset_dir, descriptor, split)
     keys = dataset_spec.FEATURE_KEYS
@@ -107,7 +114,7 @@ def analyze_dataset(
     channels = descriptor["image_shape"][-1]
     preprocessing_fn = make_preprocessing_fn(descriptor["class_names"], channels)
     log.info("analyzing %s/%s: %d shards", descriptor["name"], split, len(files))
-    with atomic_output_dir(output_dir) as tmp, worker_errors_as_user_errors():
+    with output.staging() as tmp, worker_errors_as_user_errors():
         with beam.Pipeline(options=make_pipeline_options(beam_args)) as pipeline:
             with tft_beam.Context(temp_dir=str(tmp / "tft_tmp")):
                 source = tfxio.TFExampleRecord(file_pattern=files, schema=schema)

@@ -25,15 +25,16 @@ import numpy as np
 from PIL import Image
 
 from kubeslim import dataset_spec
-from kubeslim.beam import records
+from kubeslim.beam import decode_check, records
 from kubeslim.beam.datasets import dataset_factory
 from kubeslim.beam.datasets.base import ImageDataset, RecordRef, SourceImage
 from kubeslim.beam.runner import make_pipeline_options, worker_errors_as_user_errors
 from kubeslim.errors import KubeslimError
-from kubeslim.fileio import atomic_output_dir, check_output_dir
+from kubeslim.fileio import OutputDir
 
 _METRICS_NAMESPACE = "kubeslim.convert"
 _SKIPPED_LOGGED = 20
+_CHECK_BATCH = 256  # images checked by TensorFlow in one call
 DEFAULT_CACHE_DIR = Path(os.environ.get("KUBESLIM_CACHE", "~/.cache/kubeslim")).expanduser()
 
 log = logging.getLogger(__name__)
@@ -77,21 +78,35 @@ class SkippedImage(Exception):
 
 @dataclass(frozen=True)
 class EncodedImage:
+    """The bytes stored for one image; ``from_file`` when they came from a source file (and
+    so must be checked with TensorFlow, ``decode_check``)."""
+
     data: bytes
     format: str
     height: int
     width: int
+    from_file: bool = False
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """RGB of any Pillow image. 16-bit grey keeps its high byte, as TensorFlow's PNG decoder
+    reads it (Pillow's own conversion clips it, turning a normal image white)."""
+    if image.mode.startswith("I;16") or (image.mode == "I" and image.format == "PNG"):
+        high = np.clip(np.asarray(image, dtype=np.int64) >> 8, 0, 255).astype(np.uint8)
+        return Image.fromarray(high, "L").convert("RGB")
+    return image.convert("RGB")
 
 
 def encode_image(image: SourceImage, where: str, channels: int) -> EncodedImage:
     """The bytes to store for one image.
 
     Pixels become PNG. Image file bytes are kept as they are when they are a JPEG or PNG in
-    grey or RGB that decodes whole; other formats and colour modes (CMYK, palette, alpha) are
-    converted to RGB and re-encoded, as JPEG when they came as JPEG and as PNG otherwise.
+    grey or RGB; other formats and colour modes (CMYK, palette, alpha, 16-bit) are converted
+    to 8-bit RGB and re-encoded, as JPEG when they came as JPEG and as PNG otherwise. Whether
+    file bytes decode as training decodes them is checked afterwards (``decode_check``).
 
     Raises:
-      SkippedImage: the bytes do not decode as an image.
+      SkippedImage: the bytes are not an image Pillow can read.
       KubeslimError: the pixels are not uint8 [h, w, channels].
     """
     if image.pixels is not None:
@@ -104,18 +119,18 @@ def encode_image(image: SourceImage, where: str, channels: int) -> EncodedImage:
         return EncodedImage(records.encode_png(pixels), "png", pixels.shape[0], pixels.shape[1])
     try:
         with Image.open(io.BytesIO(image.encoded)) as decoded:
-            decoded.load()
             source_format, mode, (width, height) = decoded.format, decoded.mode, decoded.size
             if source_format in ("JPEG", "PNG") and mode in ("L", "RGB"):
-                return EncodedImage(image.encoded, source_format.lower(), height, width)
+                return EncodedImage(image.encoded, source_format.lower(), height, width, True)
+            decoded.load()
             buffer = io.BytesIO()
             out_format = "JPEG" if source_format == "JPEG" else "PNG"
-            decoded.convert("RGB").save(buffer, out_format, quality=95)
+            _to_rgb(decoded).save(buffer, out_format, quality=95)
     except Image.UnidentifiedImageError:
         raise SkippedImage("does not decode as an image (not a known image format)") from None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
         raise SkippedImage(f"does not decode as an image ({e})") from None
-    return EncodedImage(buffer.getvalue(), out_format.lower(), height, width)
+    return EncodedImage(buffer.getvalue(), out_format.lower(), height, width, True)
 
 
 def build_example(encoded: EncodedImage, label: int) -> bytes:
@@ -134,11 +149,12 @@ def build_example(encoded: EncodedImage, label: int) -> bytes:
 
 @dataclass
 class ShardResult:
-    """What writing shards produced: examples per class and format, images skipped and why."""
+    """What writing shards produced: examples per class and format, and the images skipped
+    as (record, why, class id)."""
 
     per_class: Counter = field(default_factory=Counter)
     formats: Counter = field(default_factory=Counter)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str, int]] = field(default_factory=list)
 
     def merge(self, other: "ShardResult") -> "ShardResult":
         self.per_class.update(other.per_class)
@@ -146,11 +162,24 @@ class ShardResult:
         self.skipped.extend(other.skipped)
         return self
 
+    def skip(self, ref: RecordRef, label: int, where: str, reason: str, strict: bool) -> None:
+        """Counts an image left out, or with ``strict`` fails on it.
+
+        Raises:
+          KubeslimError: ``strict``, naming the image and why.
+        """
+        if strict:
+            raise KubeslimError(f"{where}: {reason} (--strict)")
+        self.skipped.append((str(ref), reason, label))
+
 
 def write_shard(
     dataset: ImageDataset, task: ShardTask, out_dir: Path, num_classes: int, strict: bool
 ) -> ShardResult:
     """Writes one shard file under a temporary name, then renames it into place.
+
+    Images from source files are checked with TensorFlow a batch at a time before they are
+    written; records keep their planned order.
 
     Raises:
       KubeslimError: a label is out of range, or (with ``strict``) an image does not decode.
@@ -161,22 +190,41 @@ def write_shard(
     channels = dataset.image_shape[-1]
     result = ShardResult()
     with partial.open("wb") as f:
+        batch: list[tuple[RecordRef, str, int, EncodedImage]] = []
         for ref, image in zip(task.refs, dataset.read(task.split, task.refs), strict=True):
             where = f"{task.split} record {ref}"
             if not 0 <= image.label < num_classes:
                 raise KubeslimError(f"{where}: label {image.label} not in [0, {num_classes})")
             try:
-                encoded = encode_image(image, where, channels)
+                batch.append((ref, where, image.label, encode_image(image, where, channels)))
             except SkippedImage as e:
-                if strict:
-                    raise KubeslimError(f"{where}: {e} (--strict)") from None
-                result.skipped.append((str(ref), str(e)))
-                continue
-            f.write(records.frame_record(build_example(encoded, image.label)))
-            result.per_class[image.label] += 1
-            result.formats[encoded.format] += 1
+                result.skip(ref, image.label, where, str(e), strict)
+            if len(batch) == _CHECK_BATCH:
+                _write_checked(f, batch, channels, strict, result)
+                batch = []
+        _write_checked(f, batch, channels, strict, result)
     os.replace(partial, path)
     return result
+
+
+def _write_checked(
+    f: Any,
+    batch: list[tuple[RecordRef, str, int, EncodedImage]],
+    channels: int,
+    strict: bool,
+    result: ShardResult,
+) -> None:
+    """Writes the images of ``batch`` that decode as training decodes them, in order."""
+    from_files = [i for i, (*_, encoded) in enumerate(batch) if encoded.from_file]
+    failed = decode_check.undecodable([batch[i][3].data for i in from_files], channels)
+    reasons = {from_files[i]: reason for i, reason in failed.items()}
+    for i, (ref, where, label, encoded) in enumerate(batch):
+        if i in reasons:
+            result.skip(ref, label, where, reasons[i], strict)
+            continue
+        f.write(records.frame_record(build_example(encoded, label)))
+        result.per_class[label] += 1
+        result.formats[encoded.format] += 1
 
 
 class WriteShardFn(beam.DoFn):
@@ -215,7 +263,12 @@ def write_metadata(
     tasks: list[ShardTask],
     seed: int,
 ) -> None:
-    """Writes ``labels.txt`` and the ``dataset.json`` descriptor."""
+    """Writes ``labels.txt`` and the ``dataset.json`` descriptor.
+
+    Raises:
+      KubeslimError: a split, or a class (other than a background class), has no examples.
+    """
+    _check_not_empty(results_per_split, dataset, class_names, tasks)
     out = Path(out_dir)
     dataset_spec.write_labels(out / dataset_spec.LABELS_FILE, class_names)
     splits: dict[str, Any] = {}
@@ -232,7 +285,7 @@ def write_metadata(
         entry["examples_per_class"] = {
             name: result.per_class.get(label, 0) for label, name in enumerate(class_names)
         }
-        entry["skipped"] = [{"record": r, "reason": why} for r, why in sorted(result.skipped)]
+        entry["skipped"] = [{"record": r, "reason": why} for r, why, _ in sorted(result.skipped)]
     descriptor = {
         "name": dataset.name,
         "num_classes": len(class_names),
@@ -245,6 +298,36 @@ def write_metadata(
         "seed": seed,
     }
     (out / dataset_spec.DESCRIPTOR_FILE).write_text(json.dumps(descriptor, indent=2) + "\n")
+
+
+def _check_not_empty(
+    results_per_split: dict[str, ShardResult],
+    dataset: ImageDataset,
+    class_names: list[str],
+    tasks: list[ShardTask],
+) -> None:
+    def skipped_images(skipped: list[tuple[str, str, int]]) -> str:
+        if not skipped:
+            return "the source has no images of it"
+        record, reason, _ = min(skipped)
+        return f"all its {len(skipped)} images were skipped, e.g. {record}: {reason}"
+
+    splits = list(dict.fromkeys(task.split for task in tasks))
+    results = [results_per_split.get(split, ShardResult()) for split in splits]
+    total = merge_results(results)
+    for label in range(1 if dataset.background_class else 0, len(class_names)):
+        if not total.per_class[label]:
+            skipped = [s for s in total.skipped if s[2] == label]
+            raise KubeslimError(
+                f"{dataset.name}: class {class_names[label]!r} has no examples: "
+                + skipped_images(skipped)
+            )
+    for split, result in zip(splits, results, strict=True):
+        if not sum(result.per_class.values()):
+            raise KubeslimError(
+                f"{dataset.name}: split {split!r} has no examples: "
+                + skipped_images(result.skipped)
+            )
 
 
 def _log_counters(result: beam.runners.runner.PipelineResult) -> None:
@@ -272,18 +355,21 @@ def convert_dataset(
     seed: int = 0,
     strict: bool = False,
     beam_args: Sequence[str] = (),
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Converts a data set into TFRecords under ``output_dir``.
 
     Args:
       dataset: a name registered in ``dataset_factory``, or a data set instance.
-      output_dir: the directory to write; replaced as a whole when the job succeeds.
+      output_dir: the directory to write, as ``fileio.OutputDir`` says: it appears when the
+        job succeeds, replacing a previous conversion there.
       cache_dir: where downloads are kept between runs.
       source: another address or local copy of the raw data (a mirror).
       num_shards: shards per split; defaults to the data set's own.
       seed: shuffle seed; the same seed gives byte-identical shards.
       strict: fail on an image that does not decode, instead of skipping and counting it.
       beam_args: Beam pipeline options, e.g. ``["--runner=DirectRunner"]``.
+      overwrite: also replace a kubeslim output of another kind at ``output_dir``.
 
     Returns:
       The data set descriptor that was written.
@@ -291,7 +377,13 @@ def convert_dataset(
     if isinstance(dataset, str):
         dataset = dataset_factory.get_dataset(dataset)
     dataset_name = dataset.name
-    out = check_output_dir(output_dir)
+    cache = Path(cache_dir or DEFAULT_CACHE_DIR) / dataset_name
+    output = OutputDir(
+        output_dir,
+        "dataset",
+        overwrite=overwrite,
+        inputs={"--source": source, "--cache_dir": cache},
+    )
     shards = dict(dataset.default_num_shards)
     for split, n in (num_shards or {}).items():
         if split not in shards:
@@ -299,11 +391,12 @@ def convert_dataset(
                 f"--num_shards names split {split!r}; {dataset_name} has: {', '.join(shards)}"
             )
         shards[split] = n
-    dataset.prepare(Path(cache_dir or DEFAULT_CACHE_DIR) / dataset_name, source)
+    dataset.prepare(cache, source)
     class_names = dataset.class_names()
+    dataset_spec.check_class_names(class_names, dataset_name)
     tasks = plan_shards(dataset.split_records(seed), shards, seed)
-    log.info("converting %s: %d shards into %s", dataset_name, len(tasks), out)
-    with atomic_output_dir(out) as tmp, worker_errors_as_user_errors():
+    log.info("converting %s: %d shards into %s", dataset_name, len(tasks), output.path)
+    with output.staging() as tmp, worker_errors_as_user_errors():
         pipeline = beam.Pipeline(options=make_pipeline_options(beam_args))
         _ = (
             pipeline
@@ -324,7 +417,7 @@ def convert_dataset(
         result = pipeline.run()
         result.wait_until_finish()
     _log_counters(result)
-    descriptor = dataset_spec.read_descriptor(out)
+    descriptor = dataset_spec.read_descriptor(output.path)
     for split, entry in descriptor["splits"].items():
         log.info(
             "%s/%s: %d examples in %d shards, %d skipped",

@@ -39,7 +39,7 @@ from kubeslim.beam.text.base import UNK, TextCorpus
 from kubeslim.beam.text.corpus_factory import get_corpus
 from kubeslim.corpus_spec import DESCRIPTOR_FILE, TRANSFORM_DIR, shard_prefix, write_vocabulary
 from kubeslim.errors import KubeslimError
-from kubeslim.fileio import atomic_output_dir
+from kubeslim.fileio import OutputDir
 
 OOV = "<oov>"
 _OOV_COUNT = "{}_out_of_vocabulary"
@@ -125,8 +125,12 @@ def convert_corpus(
     cache_dir: str | os.PathLike | None = None,
     source: str | None = None,
     beam_args: Sequence[str] = (),
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Fetches ``corpus`` and writes its token-id TFRecords, vocabularies and transform.
+
+    ``output_dir`` is written as ``fileio.OutputDir`` says (``overwrite`` replaces a kubeslim
+    output of another kind).
 
     Returns:
       The descriptor written to ``corpus.json``.
@@ -141,14 +145,21 @@ def convert_corpus(
     from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
 
     corpus = get_corpus(corpus) if isinstance(corpus, str) else corpus
-    corpus.prepare(Path(cache_dir or DEFAULT_CACHE_DIR) / corpus.name, source)
+    cache = Path(cache_dir or DEFAULT_CACHE_DIR) / corpus.name
+    output = OutputDir(
+        output_dir,
+        "corpus",
+        overwrite=overwrite,
+        inputs={"--source": source, "--cache_dir": cache},
+    )
+    corpus.prepare(cache, source)
     metadata = dataset_metadata.DatasetMetadata(
         schema_utils.schema_from_feature_spec(
             {f: tf.io.FixedLenFeature([], tf.string) for f in corpus.features}
         )
     )
     width = 2 + 2 * len(corpus.features)
-    with atomic_output_dir(output_dir) as tmp, worker_errors_as_user_errors():
+    with output.staging() as tmp, worker_errors_as_user_errors():
         (tmp / "staging").mkdir()
         staged = {s: tmp / "staging" / f"{s}.tfrecord" for s in corpus.split_names}
         counts = {s: _stage(corpus, s, path) for s, path in staged.items()}

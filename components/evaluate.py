@@ -9,7 +9,8 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from kubeslim import dataset_spec
-from kubeslim.fileio import atomic_output_dir
+from kubeslim.errors import KubeslimError
+from kubeslim.fileio import OutputDir, claim_dir, write_text_atomic
 
 METRICS_FILE = "metrics.json"
 CONFUSION_PLOT_FILE = "confusion_matrix.png"
@@ -78,11 +79,16 @@ def evaluate(
     split: str | None = None,
     checkpoint_path: str | None = None,
     batch_size: int = 256,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Evaluates a checkpoint of ``model_dir`` on ``split`` of ``dataset_dir`` (by default the
     held-out split: ``test``, else ``validation``).
 
-    Writes ``metrics.json`` and ``confusion_matrix.png`` to ``output_dir``.
+    Writes ``metrics.json`` and ``confusion_matrix.png`` to ``output_dir`` (see
+    ``fileio.OutputDir``; ``overwrite`` replaces a kubeslim output of another kind).
+
+    Raises:
+      KubeslimError: the split has no examples, or an input is not what it should be.
 
     Returns:
       The metrics written.
@@ -91,6 +97,12 @@ def evaluate(
 
     from kubeslim.components.model_dir import load_model, load_transform
 
+    output = OutputDir(
+        output_dir,
+        "evaluation",
+        overwrite=overwrite,
+        inputs={"--dataset_dir": dataset_dir, "--model_dir": model_dir},
+    )
     model, config, checkpoint_path = load_model(model_dir, checkpoint_path)
     split = split or dataset_spec.held_out_split(dataset_spec.read_descriptor(dataset_dir))
     ds = config.make_dataset(
@@ -105,11 +117,13 @@ def evaluate(
     for images, batch_labels in ds:
         logits.append(predict(images).numpy())
         labels.append(batch_labels.numpy())
+    if not labels:
+        raise KubeslimError(f"split {split!r} of {dataset_dir} has no examples to evaluate")
     metrics = classification_metrics(
         np.concatenate(logits), np.concatenate(labels), list(config.class_names)
     )
     metrics.update({"split": split, "dataset_dir": str(dataset_dir), "checkpoint": checkpoint_path})
-    with atomic_output_dir(output_dir) as tmp:
+    with output.staging() as tmp:
         (tmp / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
         plot_confusion_matrix(metrics, tmp / CONFUSION_PLOT_FILE)
     log.info(
@@ -146,8 +160,12 @@ def evaluate_checkpoints(
     import tensorflow as tf
 
     history: list[dict[str, Any]] = []
-    output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
+    output_dir = claim_dir(
+        output_dir,
+        "evaluation_history",
+        inputs={"--dataset_dir": dataset_dir, "--model_dir": model_dir},
+        what="--output_dir",
+    )
     for checkpoint in tf.train.checkpoints_iterator(
         str(model_dir), min_interval_secs=eval_interval_secs, timeout=timeout_secs
     ):
@@ -169,7 +187,7 @@ def evaluate_checkpoints(
             for name in ("top1_accuracy", "top5_accuracy", "loss"):
                 tf.summary.scalar(f"eval/{name}", metrics[name])
         writer.close()
-        (output_dir / "history.json").write_text(json.dumps(history, indent=2) + "\n")
+        write_text_atomic(output_dir / "history.json", json.dumps(history, indent=2) + "\n")
     log.info(
         "no new checkpoint in %s for %s s: %d evaluated", model_dir, timeout_secs, len(history)
     )

@@ -30,7 +30,7 @@ from kubeslim.components.model_dir import (
     load_model,
     load_transform,
 )
-from kubeslim.fileio import atomic_output_dir
+from kubeslim.fileio import OutputDir
 
 SERVING_SIGNATURE = "serving_default"
 TOP_K = 5
@@ -89,16 +89,28 @@ class ServingModule(tf.Module):
 
 
 def export_saved_model(
-    model_dir: str | Path, export_dir: str | Path, *, checkpoint_path: str | None = None
+    model_dir: str | Path,
+    export_dir: str | Path,
+    *,
+    checkpoint_path: str | None = None,
+    overwrite: bool = False,
 ) -> Path:
-    """Writes the SavedModel of a checkpoint in ``model_dir`` to ``export_dir``.
+    """Writes the SavedModel of a checkpoint in ``model_dir`` to ``export_dir`` (see
+    ``fileio.OutputDir``; ``overwrite`` replaces a kubeslim output of another kind).
 
     Returns:
       The export directory.
     """
+    output = OutputDir(
+        export_dir,
+        "saved_model",
+        overwrite=overwrite,
+        inputs={"--model_dir": model_dir},
+        what="--export_dir",
+    )
     model, config, checkpoint_path = load_model(model_dir, checkpoint_path)
     module = ServingModule(model, config, load_transform(model_dir, config))
-    with atomic_output_dir(export_dir) as tmp:
+    with output.staging() as tmp:
         tf.saved_model.save(
             module,
             str(tmp),

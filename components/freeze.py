@@ -22,7 +22,7 @@ from kubeslim.components import input_pipeline
 from kubeslim.components.export import IMAGES_SIGNATURE
 from kubeslim.components.model_dir import ModelConfig, load_transform
 from kubeslim.errors import KubeslimError
-from kubeslim.fileio import atomic_output_dir
+from kubeslim.fileio import OutputDir
 
 GRAPH_FILE = "frozen_graph.pb"
 NODES_FILE = "frozen_graph.json"
@@ -52,12 +52,18 @@ def output_tensor_names(signature: Any, frozen: Any) -> dict[str, str]:
     return {name: t.name for name, t in outputs.items()}
 
 
-def freeze_saved_model(export_dir: str | Path, output_dir: str | Path) -> dict[str, Any]:
-    """Freezes the ``classify_images`` signature of ``export_dir`` into ``output_dir``.
+def freeze_saved_model(
+    export_dir: str | Path, output_dir: str | Path, *, overwrite: bool = False
+) -> dict[str, Any]:
+    """Freezes the ``classify_images`` signature of ``export_dir`` into ``output_dir`` (see
+    ``fileio.OutputDir``; ``overwrite`` replaces a kubeslim output of another kind).
 
     Returns:
       The node-name record written to ``frozen_graph.json``.
     """
+    output = OutputDir(
+        output_dir, "frozen_graph", overwrite=overwrite, inputs={"--export_dir": export_dir}
+    )
     signature, frozen = frozen_signature(export_dir)
     graph_def = frozen.graph.as_graph_def()
     record = {
@@ -67,7 +73,7 @@ def freeze_saved_model(export_dir: str | Path, output_dir: str | Path) -> dict[s
         "num_nodes": len(graph_def.node),
         "source": str(export_dir),
     }
-    with atomic_output_dir(output_dir) as tmp:
+    with output.staging() as tmp:
         (tmp / GRAPH_FILE).write_bytes(graph_def.SerializeToString())
         (tmp / NODES_FILE).write_text(json.dumps(record, indent=2) + "\n")
     log.info(

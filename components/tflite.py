@@ -24,7 +24,7 @@ from kubeslim.components.freeze import (
     output_tensor_names,
     preprocessed_images,
 )
-from kubeslim.fileio import atomic_output_dir
+from kubeslim.fileio import OutputDir
 
 QUANTIZATIONS = ("float32", "float16", "int8")
 TFLITE_FILE = "model_{}.tflite"
@@ -38,16 +38,25 @@ def convert(
     output_dir: str | Path,
     dataset_dir: str | Path | None = None,
     num_calibration_images: int = 200,
+    *,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Writes ``model_float32.tflite`` and ``model_float16.tflite`` and, given
-    ``dataset_dir``, ``model_int8.tflite`` calibrated on its train split.
+    ``dataset_dir``, ``model_int8.tflite`` calibrated on its train split, to ``output_dir``
+    (see ``fileio.OutputDir``; ``overwrite`` replaces a kubeslim output of another kind).
 
     Returns:
       The record written to ``tflite.json``: files and sizes in bytes.
     """
+    output = OutputDir(
+        output_dir,
+        "tflite",
+        overwrite=overwrite,
+        inputs={"--export_dir": export_dir, "--dataset_dir": dataset_dir},
+    )
     signature, frozen = frozen_signature(export_dir)
     sizes = {}
-    with atomic_output_dir(output_dir) as tmp:
+    with output.staging() as tmp:
         for quantization in QUANTIZATIONS:
             if quantization == "int8" and dataset_dir is None:
                 continue

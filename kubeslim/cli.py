@@ -44,6 +44,7 @@ def _convert(args: argparse.Namespace, beam_args: list[str]) -> None:
         seed=args.seed,
         strict=args.strict,
         beam_args=beam_args,
+        overwrite=args.overwrite,
     )
     for split, entry in descriptor["splits"].items():
         skipped = len(entry["skipped"])
@@ -73,6 +74,7 @@ def _convert_text(args: argparse.Namespace, beam_args: list[str]) -> None:
         cache_dir=args.cache_dir,
         source=args.source,
         beam_args=beam_args,
+        overwrite=args.overwrite,
     )
     for split, entry in descriptor["splits"].items():
         tokens = ", ".join(
@@ -86,9 +88,24 @@ def _convert_text(args: argparse.Namespace, beam_args: list[str]) -> None:
     print(f"vocabulary: {sizes} words; wrote {args.output_dir}")
 
 
+def _check_export_dir(args: argparse.Namespace, kind: str) -> None:
+    """Refuses a bad --export_dir before training, not after it."""
+    if args.export_dir:
+        from kubeslim.fileio import OutputDir
+
+        OutputDir(
+            args.export_dir,
+            kind,
+            overwrite=args.overwrite,
+            inputs={"--model_dir": args.model_dir},
+            what="--export_dir",
+        )
+
+
 def _word2vec(args: argparse.Namespace, _: list[str]) -> None:
     from kubeslim.components.text import word2vec
 
+    _check_export_dir(args, word2vec.EXPORT_KIND)
     record = word2vec.train_word2vec(
         args.corpus_dir,
         args.model_dir,
@@ -112,13 +129,14 @@ def _word2vec(args: argparse.Namespace, _: list[str]) -> None:
             f"{a['skipped']} skipped for words outside the vocabulary"
         )
     if args.export_dir:
-        word2vec.export_embeddings(args.model_dir, args.export_dir)
+        word2vec.export_embeddings(args.model_dir, args.export_dir, overwrite=args.overwrite)
         print(f"SavedModel and projector TSVs written to {args.export_dir}")
 
 
 def _language_model(args: argparse.Namespace, _: list[str]) -> None:
     from kubeslim.components.text import ptb_lm
 
+    _check_export_dir(args, ptb_lm.EXPORT_KIND)
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(LanguageModelConfig)}
     record = ptb_lm.train_language_model(args.corpus_dir, args.model_dir, args.config, **overrides)
     for h in record["history"]:
@@ -131,7 +149,7 @@ def _language_model(args: argparse.Namespace, _: list[str]) -> None:
     if "test_perplexity" in record:
         print(f"test perplexity {record['test_perplexity']:.2f}")
     if args.export_dir:
-        ptb_lm.export_language_model(args.model_dir, args.export_dir)
+        ptb_lm.export_language_model(args.model_dir, args.export_dir, overwrite=args.overwrite)
         print(f"SavedModel written to {args.export_dir}")
 
 
@@ -151,6 +169,7 @@ def _translation_model(args: argparse.Namespace, _: list[str]) -> None:
         return
     if not (args.corpus_dir and args.model_dir):
         raise KubeslimError("--corpus_dir and --model_dir are needed (or --self_test)")
+    _check_export_dir(args, translation.EXPORT_KIND)
     overrides = {
         f.name: getattr(args, f.name)
         for f in dataclasses.fields(translation_options.TranslationConfig)
@@ -175,7 +194,7 @@ def _translation_model(args: argparse.Namespace, _: list[str]) -> None:
         for example in scores["examples"][:3]:
             print(f"  {example['translation']!r} (reference {example['reference']!r})")
     if args.export_dir:
-        translation.export_translator(args.model_dir, args.export_dir)
+        translation.export_translator(args.model_dir, args.export_dir, overwrite=args.overwrite)
         print(f"SavedModel written to {args.export_dir}")
 
 
@@ -192,7 +211,11 @@ def _analyze(args: argparse.Namespace, beam_args: list[str]) -> None:
     from kubeslim.beam.analyze import analyze_dataset
 
     stats = analyze_dataset(
-        args.dataset_dir, args.output_dir, split=args.split, beam_args=beam_args
+        args.dataset_dir,
+        args.output_dir,
+        split=args.split,
+        beam_args=beam_args,
+        overwrite=args.overwrite,
     )
     mean = ", ".join(f"{v:.2f}" for v in stats["pixel_mean"])
     std = ", ".join(f"{v:.2f}" for v in stats["pixel_std"])
@@ -260,6 +283,7 @@ def _eval(args: argparse.Namespace, _: list[str]) -> None:
         args.output_dir,
         split=args.split,
         checkpoint_path=args.checkpoint_path,
+        overwrite=args.overwrite,
     )
     print(
         f"top-1 accuracy {m['top1_accuracy']:.4f}, top-5 accuracy {m['top5_accuracy']:.4f}, "
@@ -271,14 +295,19 @@ def _eval(args: argparse.Namespace, _: list[str]) -> None:
 def _export(args: argparse.Namespace, _: list[str]) -> None:
     from kubeslim.components.export import export_saved_model
 
-    export_saved_model(args.model_dir, args.export_dir, checkpoint_path=args.checkpoint_path)
+    export_saved_model(
+        args.model_dir,
+        args.export_dir,
+        checkpoint_path=args.checkpoint_path,
+        overwrite=args.overwrite,
+    )
     print(f"SavedModel written to {args.export_dir}")
 
 
 def _freeze(args: argparse.Namespace, _: list[str]) -> None:
     from kubeslim.components.freeze import freeze_saved_model, max_abs_difference
 
-    record = freeze_saved_model(args.export_dir, args.output_dir)
+    record = freeze_saved_model(args.export_dir, args.output_dir, overwrite=args.overwrite)
     print(f"frozen graph written to {args.output_dir} ({record['num_nodes']} nodes)")
     for name, tensor in record["inputs"].items():
         print(f"input  {name}: {tensor} shape {record['input_shape']}")
@@ -292,7 +321,7 @@ def _freeze(args: argparse.Namespace, _: list[str]) -> None:
 def _tflite(args: argparse.Namespace, _: list[str]) -> None:
     from kubeslim.components.tflite import compare_with_saved_model, convert
 
-    record = convert(args.export_dir, args.output_dir, args.dataset_dir)
+    record = convert(args.export_dir, args.output_dir, args.dataset_dir, overwrite=args.overwrite)
     for quantization, name in record["files"].items():
         size = record["bytes"][quantization] / 1e6
         line = f"{quantization:8s} {args.output_dir}/{name} ({size:.2f} MB)"
@@ -471,15 +500,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, handler: Handler, help: str, **kwargs: Any) -> argparse.ArgumentParser:
+    def command(
+        name: str, handler: Handler, help: str, writes_output: bool = False, **kwargs: Any
+    ) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help, **kwargs)
         p.set_defaults(handler=handler)
+        if writes_output:
+            p.add_argument(
+                "--overwrite",
+                action="store_true",
+                help="also replace a kubeslim output of another kind (a previous output of "
+                "this kind is replaced anyway; a directory kubeslim did not write never is)",
+            )
         return p
 
     p = command(
         "convert",
         _convert,
         "Convert a data set to sharded TFRecords with an Apache Beam job.",
+        writes_output=True,
         epilog="Any other --flag is a Beam pipeline option, e.g. --runner=DataflowRunner "
         "--project=P --region=R --temp_location=gs://B/tmp, or "
         "--direct_running_mode=multi_processing --direct_num_workers=2. "
@@ -523,6 +562,7 @@ def build_parser() -> argparse.ArgumentParser:
         _convert_text,
         "Convert a text corpus to token-id TFRecords with a tensorflow-transform vocabulary "
         "(a Beam job).",
+        writes_output=True,
         epilog="Any other --flag is a Beam pipeline option, as for convert.",
     )
     p.add_argument(
@@ -537,6 +577,7 @@ def build_parser() -> argparse.ArgumentParser:
         _word2vec,
         "Train word2vec (skip-gram, negative sampling or NCE) on a converted corpus, resuming "
         "from model_dir; then show neighbours, score analogies and export.",
+        writes_output=True,
     )
     p.add_argument("--corpus_dir", required=True, help="output of `kubeslim convert-text`")
     p.add_argument("--model_dir", required=True, help="checkpoints and word2vec.json go here")
@@ -558,6 +599,7 @@ def build_parser() -> argparse.ArgumentParser:
         _language_model,
         "Train the PTB tutorial's LSTM language model on a converted corpus (resuming from "
         "model_dir), report train, valid and test perplexity, and export it.",
+        writes_output=True,
     )
     p.add_argument("--corpus_dir", required=True, help="output of `kubeslim convert-text`")
     p.add_argument("--model_dir", required=True, help="checkpoints and the record go here")
@@ -574,6 +616,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Train the seq2seq tutorial's attention encoder-decoder on a converted parallel corpus "
         "(resuming from model_dir), score BLEU and exact match, and export it; or run the "
         "tutorial's --self_test.",
+        writes_output=True,
     )
     p.add_argument("--corpus_dir", help="output of `kubeslim convert-text` (numbers_enfr, ...)")
     p.add_argument("--model_dir", help="checkpoints, logs and the record go here")
@@ -613,6 +656,7 @@ def build_parser() -> argparse.ArgumentParser:
         _analyze,
         "Analyze a converted data set with tensorflow-transform: label vocabulary with counts, "
         "per-channel pixel mean and std, image sizes.",
+        writes_output=True,
         epilog="Any other --flag is a Beam pipeline option, as for convert.",
     )
     p.add_argument("--dataset_dir", required=True, help="output of `kubeslim convert`")
@@ -673,7 +717,7 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"{f.metadata['help']} (default {f.default})",
         )
 
-    p = command("eval", _eval, "Evaluate a checkpoint: accuracy, loss, confusion matrix.")
+    p = command("eval", _eval, "Evaluate a checkpoint: accuracy, loss, confusion matrix.", True)
     p.add_argument("--dataset_dir", required=True, help="output of `kubeslim convert`")
     p.add_argument("--model_dir", required=True, help="output of `kubeslim train`")
     p.add_argument("--output_dir", required=True, help="metrics.json and plots go here")
@@ -695,12 +739,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="--watch stops after this long without a new checkpoint (default: never)",
     )
 
-    p = command("export", _export, "Export a SavedModel taking encoded image bytes.")
+    p = command("export", _export, "Export a SavedModel taking encoded image bytes.", True)
     p.add_argument("--model_dir", required=True, help="output of `kubeslim train`")
     p.add_argument("--export_dir", required=True, help="SavedModel directory to write")
     p.add_argument("--checkpoint_path", help="checkpoint prefix (default: the latest)")
 
-    p = command("freeze", _freeze, "Freeze a SavedModel into a GraphDef of constants.")
+    p = command("freeze", _freeze, "Freeze a SavedModel into a GraphDef of constants.", True)
     p.add_argument("--export_dir", required=True, help="output of `kubeslim export`")
     p.add_argument("--output_dir", required=True, help="directory to write frozen_graph.pb to")
     p.add_argument(
@@ -713,6 +757,7 @@ def build_parser() -> argparse.ArgumentParser:
         _tflite,
         "Convert an exported model to TFLite in float32, float16 and (with --dataset_dir) "
         "int8, and check each against the SavedModel.",
+        writes_output=True,
     )
     p.add_argument("--export_dir", required=True, help="output of `kubeslim export`")
     p.add_argument("--output_dir", required=True, help="directory for the .tflite files")

@@ -117,8 +117,9 @@ def publish_vocabularies(corpus_dir: str | Path, output_dir: str | Path) -> str:
     most frequent words (the vocabularies rank words by count)."""
     import shutil
 
-    from kubeslim.fileio import atomic_output_dir
+    from kubeslim.fileio import OutputDir
 
+    output = OutputDir(output_dir, "vocabulary", inputs={"--corpus_dir": corpus_dir})
     descriptor = read_descriptor(corpus_dir)
     features = descriptor.get("features", [TOKENS_KEY])
     lines = [f"# Vocabulary of {descriptor['name']}", ""]
@@ -128,7 +129,7 @@ def publish_vocabularies(corpus_dir: str | Path, output_dir: str | Path) -> str:
             tokens, oov = entry["num_tokens"][f], entry["num_out_of_vocabulary"][f]
             rate = f"{oov / tokens:.2%}" if tokens else "-"
             lines.append(f"| {split} | {f} | {tokens:,} | {oov:,} ({rate}) |")
-    with atomic_output_dir(output_dir) as tmp:
+    with output.staging() as tmp:
         for f in features:
             words = read_vocabulary(corpus_dir, f)
             write_vocabulary(tmp, words, f)

@@ -10,6 +10,7 @@ A converted data set directory holds:
 """
 
 import json
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,27 @@ def shard_name(dataset: str, split: str, index: int, num_shards: int) -> str:
     return f"{dataset}_{split}-{index:05d}-of-{num_shards:05d}.tfrecord"
 
 
+def check_class_names(class_names: list[str], where: str) -> None:
+    """Refuses class names that ``labels.txt`` cannot hold: empty, or with control characters
+    (a newline would split a line in two).
+
+    Raises:
+      KubeslimError: naming the class and ``where`` it came from.
+    """
+    for name in class_names:
+        if not name or any(unicodedata.category(c) == "Cc" for c in name):
+            raise KubeslimError(
+                f"{where}: class name {name!r} is empty or has control characters; rename it"
+            )
+
+
 def write_labels(path: Path, class_names: list[str]) -> None:
-    """Writes ``labels.txt``: one ``id:name`` line per class."""
+    """Writes ``labels.txt``: one ``id:name`` line per class.
+
+    Raises:
+      KubeslimError: a class name cannot be written (``check_class_names``).
+    """
+    check_class_names(class_names, str(path))
     path.write_text("".join(f"{i}:{name}\n" for i, name in enumerate(class_names)))
 
 
@@ -61,7 +81,8 @@ def read_descriptor(dataset_dir: str | Path) -> dict[str, Any]:
 
 def copy_converted(dataset_dir: str | Path, destination: str | Path) -> dict[str, Any]:
     """Copies an already converted data set (its descriptor, labels and every split's
-    shards) to ``destination``, so a pipeline can start from it instead of converting.
+    shards) to ``destination`` (a new output, see ``fileio.OutputDir``), so a pipeline can
+    start from it instead of converting.
 
     Returns:
       Its descriptor.
@@ -71,13 +92,16 @@ def copy_converted(dataset_dir: str | Path, destination: str | Path) -> dict[str
     """
     import shutil
 
+    from kubeslim.fileio import OutputDir
+
+    output = OutputDir(destination, "dataset", inputs={"converted_dataset": dataset_dir})
     descriptor = read_descriptor(dataset_dir)
     files = [Path(dataset_dir) / DESCRIPTOR_FILE, Path(dataset_dir) / LABELS_FILE]
     for split in descriptor["splits"]:
         files += [Path(f) for f in split_files(dataset_dir, descriptor, split)]
-    Path(destination).mkdir(parents=True, exist_ok=True)
-    for path in files:
-        shutil.copy2(path, Path(destination) / path.name)
+    with output.staging() as tmp:
+        for path in files:
+            shutil.copy2(path, tmp / path.name)
     return descriptor
 
 

@@ -8,7 +8,7 @@ from kfp import compiler
 
 from kubeslim.components.kfp_components import DEFAULT_IMAGE
 from kubeslim.errors import KubeslimError
-from kubeslim.fileio import check_output_dir
+from kubeslim.fileio import writable_location
 from kubeslim.pipelines.pipeline_factory import (
     DEFAULT_PIPELINE,
     get_pipeline_builder,
@@ -24,6 +24,16 @@ def default_output(pipeline: str = DEFAULT_PIPELINE) -> Path:
     return Path("build") / f"kubeslim-{pipeline.replace('_', '-')}.yaml"
 
 
+def _compiled_by_kubeslim(path: Path) -> bool:
+    """Whether ``path`` starts as KFP's compiler starts a kubeslim pipeline's YAML."""
+    try:
+        with path.open() as f:
+            head = [f.readline() for _ in range(2)]
+    except (OSError, UnicodeDecodeError):
+        return False
+    return head[0].startswith("# PIPELINE DEFINITION") and head[1].startswith("# Name: kubeslim-")
+
+
 def compile_pipeline(
     output_path: str | Path | None = None,
     image: str = DEFAULT_IMAGE,
@@ -31,12 +41,22 @@ def compile_pipeline(
     pipeline: str = DEFAULT_PIPELINE,
 ) -> Path:
     """Writes pipeline ``pipeline``'s IR YAML to ``output_path`` (atomically), tasks running
-    ``image`` and placed as ``options`` say."""
+    ``image`` and placed as ``options`` say. An existing file there is replaced only when it
+    is a pipeline kubeslim compiled.
+
+    Raises:
+      KubeslimError: the path is not a ``.yaml`` file kubeslim may write.
+    """
     built = get_pipeline_builder(pipeline)(image, options)
     output_path = Path(output_path or default_output(pipeline))
     if output_path.is_dir() or output_path.suffix not in (".yaml", ".yml"):
         raise KubeslimError(f"--output {output_path}: give a path ending in .yaml")
-    check_output_dir(output_path.parent)
+    writable_location(output_path.parent, "--output's folder")
+    if output_path.exists() and not _compiled_by_kubeslim(output_path):
+        raise KubeslimError(
+            f"--output {output_path} exists and is not a pipeline kubeslim compiled; "
+            "kubeslim never replaces a file it did not write: choose another path"
+        )
     output_path.parent.mkdir(parents=True, exist_ok=True)
     partial = output_path.with_name(f".{output_path.stem}.partial{output_path.suffix}")
     compiler.Compiler().compile(built, str(partial))

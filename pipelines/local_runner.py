@@ -13,7 +13,7 @@ from kfp import local
 
 from kubeslim.components.evaluate import METRICS_FILE
 from kubeslim.errors import KubeslimError
-from kubeslim.fileio import check_output_dir
+from kubeslim.fileio import writable_location
 from kubeslim.pipelines.pipeline_factory import (
     DEFAULT_PIPELINE,
     get_pipeline_builder,
@@ -60,7 +60,7 @@ def run_local(
     Raises:
       KubeslimError: a task failed (its log is above, in the task's output).
     """
-    root = check_output_dir(pipeline_root)
+    root = writable_location(pipeline_root, "--pipeline_root")
     root.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     local.init(

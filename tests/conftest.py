@@ -1,5 +1,5 @@
 """Session fixtures: one real conversion of the digits, one real training run, one export and
-one freeze, shared by the tests that read them."""
+one freeze, and the embedded text corpora converted, shared by the tests that read them."""
 
 import os
 from pathlib import Path
@@ -42,4 +42,24 @@ def frozen_dir(tmp_path_factory: pytest.TempPathFactory, export_dir: Path) -> Pa
 
     out = tmp_path_factory.mktemp("freeze") / "frozen"
     freeze_saved_model(export_dir, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The embedded pydoc_text corpus, converted."""
+    from kubeslim.beam.convert_text import convert_corpus
+
+    out = tmp_path_factory.mktemp("text") / "pydoc_text"
+    convert_corpus("pydoc_text", out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def numbers_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The embedded numbers_enfr parallel corpus, converted."""
+    from kubeslim.beam.convert_text import convert_corpus
+
+    out = tmp_path_factory.mktemp("text") / "numbers_enfr"
+    convert_corpus("numbers_enfr", out)
     return out

@@ -90,7 +90,10 @@ def test_steps_chain_from_the_command_line(tmp_path, capsys):
     [
         (["train", "--dataset_dir", "{tmp}/none", "--model_dir", "{tmp}/m"], "{tmp}/none"),
         (
-            ["eval", "--dataset_dir", "{tmp}", "--model_dir", "{tmp}", "--output_dir", "{tmp}/e"],
+            [
+                *("eval", "--dataset_dir", "{tmp}/in", "--model_dir", "{tmp}/in"),
+                *("--output_dir", "{tmp}/e"),
+            ],
             "model_config.json not found",
         ),
         (
@@ -107,8 +110,8 @@ def test_steps_chain_from_the_command_line(tmp_path, capsys):
         ),
         (["compile-pipeline", "--output", "{tmp}"], "give a path ending in .yaml"),
         (["compile-pipeline", "--output", "{tmp}/p.json"], "give a path ending in .yaml"),
-        (["freeze", "--export_dir", "{tmp}", "--output_dir", "{tmp}/f"], "no saved_model.pb"),
-        (["tflite", "--export_dir", "{tmp}", "--output_dir", "{tmp}/t"], "no saved_model.pb"),
+        (["freeze", "--export_dir", "{tmp}/in", "--output_dir", "{tmp}/f"], "no saved_model.pb"),
+        (["tflite", "--export_dir", "{tmp}/in", "--output_dir", "{tmp}/t"], "no saved_model.pb"),
         (["predict", "--model", "{tmp}", "{tmp}/file"], "no saved_model.pb"),
         (["benchmark", "--model", "lenet5"], "unknown model 'lenet5'"),
         (["submit", "--host", "http://127.0.0.1:9", "--param", "epochs=3"], "--param 'epochs=3'"),
@@ -134,6 +137,7 @@ def test_steps_chain_from_the_command_line(tmp_path, capsys):
 )
 def test_bad_input_gives_one_clear_line_and_exit_2(tmp_path, capsys, argv, message):
     (tmp_path / "file").write_text("not a directory")
+    (tmp_path / "in").mkdir()
     argv = [a.format(tmp=tmp_path) for a in argv]
     assert main(argv) == 2
     err = capsys.readouterr().err

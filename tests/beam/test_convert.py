@@ -15,6 +15,7 @@ from kubeslim.beam.datasets import dataset_factory
 from kubeslim.beam.datasets.base import ImageDataset, SourceImage
 from kubeslim.beam.datasets.digits import stratified_split
 from kubeslim.errors import KubeslimError
+from kubeslim.fileio import MARKER_FILE, OutputDir
 
 from .fakes import read_split
 
@@ -59,15 +60,26 @@ def test_descriptor_labels_and_shards(digits_dir):
     ]
     assert splits["test"]["files"] == ["digits_test-00000-of-00001.tfrecord"]
     assert sorted(p.name for p in digits_dir.iterdir()) == sorted(
-        ["dataset.json", "labels.txt", *splits["train"]["files"], *splits["test"]["files"]]
+        [
+            MARKER_FILE,
+            "dataset.json",
+            "labels.txt",
+            *splits["train"]["files"],
+            *splits["test"]["files"],
+        ]
     )
     assert (digits_dir / "labels.txt").read_text().splitlines()[:2] == ["0:0", "1:1"]
 
 
+def _previous_output(path: Path) -> Path:
+    """A kubeslim data set directory written earlier, holding ``keep.txt``."""
+    with OutputDir(path, "dataset").staging() as tmp:
+        (tmp / "keep.txt").write_text("previous good output")
+    return path
+
+
 def test_rerun_is_byte_identical_across_runners_and_replaces_old_output(digits_dir, tmp_path):
-    out = tmp_path / "again"
-    out.mkdir()
-    (out / "stale.tfrecord").write_text("left from an earlier run")
+    out = _previous_output(tmp_path / "again")
     convert.convert_dataset(
         "digits",
         out,
@@ -105,12 +117,10 @@ class _BadRecordDataset(ImageDataset):
 
 def test_bad_record_fails_with_its_name_and_leaves_output_untouched(tmp_path, monkeypatch):
     monkeypatch.setitem(dataset_factory.DATASETS, "bad_record", _BadRecordDataset)
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "keep.txt").write_text("previous good output")
+    out = _previous_output(tmp_path / "out")
     with pytest.raises(KubeslimError, match="train record 20: expected uint8"):
         convert.convert_dataset("bad_record", out)
-    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER_FILE, "keep.txt"]
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 

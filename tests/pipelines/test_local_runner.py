@@ -10,11 +10,13 @@ from kubeslim.pipelines.local_runner import run_local
 
 
 def test_run_local_produces_all_artifacts(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine")  # a pipeline root kubeslim did not make
     argv = ["run-local", "--pipeline_root", str(tmp_path), "--num_epochs", "3"]
     assert main([*argv, "--accuracy_threshold", "0.5"]) == 0
     out = capsys.readouterr().out
     assert "Test top-1 accuracy: " in out and "on 359 digits test images" in out
-    (run_dir,) = tmp_path.iterdir()
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    (run_dir,) = (p for p in tmp_path.iterdir() if p.is_dir())
     expected = {
         "convert-dataset/dataset": ["dataset.json", "labels.txt"],
         "analyze-dataset/transform": ["statistics.json", "transform_fn/saved_model.pb"],

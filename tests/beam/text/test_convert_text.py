@@ -172,12 +172,14 @@ def test_bad_archives_and_names_are_named(tmp_path):
         match="unknown corpus 'wiki'; known: numbers_enfr, ptb, pydoc_text, text8, wmt_enfr",
     ):
         get_corpus("wiki")
-    path = tmp_path / "simple-examples.tgz"
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    path = mirror / "simple-examples.tgz"
     path.write_bytes(b"not a tgz")
     corpus = Ptb()
     corpus.remote_files = (remote_for(path),)
     with pytest.raises(KubeslimError, match="simple-examples.tgz: not a readable .tgz"):
-        convert_corpus(corpus, tmp_path / "out", cache_dir=tmp_path / "c", source=str(tmp_path))
+        convert_corpus(corpus, tmp_path / "out", cache_dir=tmp_path / "c", source=str(mirror))
     assert not (tmp_path / "out").exists()
 
 
@@ -272,13 +274,15 @@ def test_wmt_enfr_from_127_0_0_1_tokenizes_as_the_tutorial_and_drops_long_pairs(
 
 
 def test_wmt_enfr_with_misaligned_languages_is_named(tmp_path):
-    _wmt_archives(tmp_path, [("a", "b")] * 3, [("c", "d")], french_extra=("extra",))
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    _wmt_archives(mirror, [("a", "b")] * 3, [("c", "d")], french_extra=("extra",))
     with pytest.raises(
         KubeslimError,
         match="training-giga-fren.tar: the English and French of "
         "giga-fren.release2.fixed.\\*.gz have different numbers of lines",
     ):
         convert_corpus(
-            _wmt_corpus(tmp_path), tmp_path / "out", cache_dir=tmp_path / "c", source=str(tmp_path)
+            _wmt_corpus(mirror), tmp_path / "out", cache_dir=tmp_path / "c", source=str(mirror)
         )
     assert not (tmp_path / "out").exists()
