@@ -2,6 +2,11 @@
 
 import contextlib
 import logging
+import os
+import re
+import select
+import sys
+import threading
 from collections.abc import Iterator, Sequence
 
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
@@ -28,18 +33,113 @@ def make_pipeline_options(beam_args: Sequence[str]) -> PipelineOptions:
     return options
 
 
+_USER_ERROR = f"{KubeslimError.__module__}.{KubeslimError.__qualname__}"
+_BEAM_STEP = re.compile(r"( \[while running '[^']*'\])+$")
+
+
+def _user_message(text: str) -> str:
+    """A user error's message without the step name Beam appends to it."""
+    return _BEAM_STEP.sub("", text.strip())
+
+
+class _DropUserErrorRecords(logging.Filter):
+    """Drops the log records in which Beam reports a user error with its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], KubeslimError):
+            return False
+        return _USER_ERROR not in record.getMessage()
+
+
+class _StderrWithoutUserTracebacks:
+    """Passes file descriptor 2 through a pipe, line by line, leaving out the tracebacks that
+    end in a user error: Beam's worker processes print them there themselves."""
+
+    _CHAINED = (b"During handling of the above", b"The above exception", b"Traceback (")
+
+    def __enter__(self) -> "_StderrWithoutUserTracebacks":
+        sys.stderr.flush()
+        self._out = os.dup(2)
+        read, write = os.pipe()
+        os.dup2(write, 2)
+        os.close(write)
+        self._read = read
+        self._thread = threading.Thread(target=self._pump, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        sys.stderr.flush()
+        os.dup2(self._out, 2)  # closes this process's end of the pipe
+        self._thread.join(timeout=5)  # worker processes may hold theirs a little longer
+        if not self._thread.is_alive():
+            os.close(self._out)
+
+    def _pump(self) -> None:
+        block: list[bytes] = []
+        ended = False  # the block's exception line has been read
+
+        def finish() -> None:
+            nonlocal ended
+            if not any(line.startswith(_USER_ERROR.encode()) for line in block):
+                os.write(self._out, b"".join(block))
+            block.clear()
+            ended = False
+
+        pending = b""
+        with os.fdopen(self._read, "rb", buffering=0) as pipe:
+            while True:
+                ready, _, _ = select.select([pipe], [], [], 0.3)
+                if not ready:
+                    if ended:
+                        finish()
+                    continue
+                data = pipe.read(1 << 16)
+                if not data:
+                    break
+                *lines, pending = (pending + data).split(b"\n")
+                for line in (line + b"\n" for line in lines):
+                    if block and ended and line.strip() and not line.startswith(self._CHAINED):
+                        finish()
+                    if block:
+                        block.append(line)
+                        if line.startswith(self._CHAINED):
+                            ended = False
+                        elif line.strip() and not line.startswith((b" ", b"\t")):
+                            ended = True
+                    elif line.startswith(b"Traceback (most recent call last):"):
+                        block.append(line)
+                    else:
+                        os.write(self._out, line)
+        block.append(pending)
+        finish()
+
+
 @contextlib.contextmanager
 def worker_errors_as_user_errors() -> Iterator[None]:
-    """Re-raises a ``KubeslimError`` that a Beam worker process raised as one.
+    """Makes a ``KubeslimError`` raised in a Beam worker reach the user as the one line it
+    would be in-process: its message, raised again as a ``KubeslimError``, without the
+    tracebacks Beam logs and its worker processes print (unless logging is at DEBUG).
 
     In-process runners pass the worker's exception through; multi-process and remote runners
     wrap it in a ``RuntimeError`` carrying the worker's traceback as text.
     """
+    quiet = not logging.getLogger().isEnabledFor(logging.DEBUG)
+    handlers = logging.getLogger().handlers if quiet else []
+    drop = _DropUserErrorRecords()
+    for handler in handlers:
+        handler.addFilter(drop)
     try:
-        yield
+        with _StderrWithoutUserTracebacks() if quiet else contextlib.nullcontext():
+            yield
+    except KubeslimError as e:
+        raise KubeslimError(_user_message(str(e))) from None
     except RuntimeError as e:
-        prefix = f"{KubeslimError.__module__}.{KubeslimError.__qualname__}: "
+        prefix = f"{_USER_ERROR}: "
         lines = [line for line in str(e).splitlines() if line.startswith(prefix)]
         if not lines:
             raise
-        raise KubeslimError(lines[-1].removeprefix(prefix)) from None
+        raise KubeslimError(_user_message(lines[-1].removeprefix(prefix))) from None
+    finally:
+        for handler in handlers:
+            handler.removeFilter(drop)

@@ -20,7 +20,9 @@ from kubeslim.components import input_pipeline
 from kubeslim.components.nets import nets_factory
 from kubeslim.components.preprocessing import preprocessing_factory
 from kubeslim.errors import KubeslimError
+from kubeslim.fileio import write_text_atomic
 
+MODEL_DIR_KIND = "classifier_model"  # its kind in the kubeslim marker (``fileio``)
 CONFIG_FILE = "model_config.json"
 TRAINING_FILE = "training.json"
 CHECKPOINT_PREFIX = "model.ckpt"
@@ -101,7 +103,8 @@ class ModelConfig:
         )
 
     def save(self, model_dir: Path) -> None:
-        (model_dir / CONFIG_FILE).write_text(json.dumps(dataclasses.asdict(self), indent=2) + "\n")
+        text = json.dumps(dataclasses.asdict(self), indent=2) + "\n"
+        write_text_atomic(model_dir / CONFIG_FILE, text)
 
     @classmethod
     def load(cls, model_dir: str | Path) -> "ModelConfig":
@@ -118,14 +121,19 @@ class ModelConfig:
         return cls(**fields)
 
 
+def check_transform_dir(transform_dir: str | Path) -> None:
+    """Raises ``KubeslimError`` unless ``transform_dir`` is a ``kubeslim analyze`` output."""
+    if not (Path(transform_dir) / "transform_fn").is_dir():
+        raise KubeslimError(f"{transform_dir} is not a transform output (run `kubeslim analyze`)")
+
+
 def copy_transform(transform_dir: str | Path, directory: Path) -> None:
     """Copies a ``kubeslim analyze`` output into ``directory/transform``.
 
     Raises:
       KubeslimError: ``transform_dir`` is not a transform output.
     """
-    if not (Path(transform_dir) / "transform_fn").is_dir():
-        raise KubeslimError(f"{transform_dir} is not a transform output (run `kubeslim analyze`)")
+    check_transform_dir(transform_dir)
     shutil.rmtree(directory / TRANSFORM_DIR, ignore_errors=True)
     shutil.copytree(transform_dir, directory / TRANSFORM_DIR)
 

@@ -26,17 +26,35 @@ from kubeslim import dataset_spec
 from kubeslim.components import distribute, fine_tune
 from kubeslim.components.model_dir import (
     CHECKPOINT_PREFIX,
+    CONFIG_FILE,
     LOGS_DIR,
+    MODEL_DIR_KIND,
     TRAINING_FILE,
     ModelConfig,
+    check_transform_dir,
     copy_transform,
     load_transform,
 )
 from kubeslim.components.nets import nets_factory
 from kubeslim.components.optimization import OptimizerOptions, make_optimizer
+from kubeslim.components.preprocessing import preprocessing_factory
 from kubeslim.errors import KubeslimError
+from kubeslim.fileio import claim_dir, write_text_atomic
 
 log = logging.getLogger(__name__)
+
+# What a resumed run must share with the run that wrote the model directory.
+_RESUME_MUST_MATCH = (
+    "model_name",
+    "preprocessing_name",
+    "image_size",
+    "channels",
+    "num_classes",
+    "class_names",
+    "labels_offset",
+    "uses_transform",
+    "uses_moving_averages",
+)
 
 
 class SparseCrossentropy(keras.losses.Loss):
@@ -133,12 +151,53 @@ def _precision_policy(mixed_precision: bool) -> Iterator[str]:
         keras.mixed_precision.set_global_policy(previous)
 
 
-def _merge_history(
-    record_path: Path, initial_epoch: int, new: dict[str, list[float]]
-) -> dict[str, list[float]]:
-    """Per-epoch history of a resumed run: the earlier run's first epochs, then the new ones."""
-    old = json.loads(record_path.read_text())["history"] if record_path.is_file() else {}
-    return {k: old.get(k, [])[:initial_epoch] + [float(v) for v in vs] for k, vs in new.items()}
+class _TrainingRecord(keras.callbacks.Callback):
+    """Keeps ``training.json`` current after every epoch: the run's settings and the per-epoch
+    history, which starts with the earlier run's epochs when this one resumed, so a killed run
+    loses no history. It runs before the epoch's checkpoint is saved: a kill between the two
+    redoes the epoch and loses no entry."""
+
+    def __init__(self, path: Path, record: dict[str, Any], initial_epoch: int):
+        super().__init__()
+        self.path = path
+        earlier = json.loads(path.read_text())["history"] if path.is_file() else {}
+        self.record = {
+            **record,
+            "history": {k: v[:initial_epoch] for k, v in earlier.items()},
+        }
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        for key, value in (logs or {}).items():
+            self.record["history"].setdefault(key, []).append(float(value))
+        self.save()
+
+    def save(self, **fields: Any) -> dict[str, Any]:
+        """Adds ``fields`` to the record and writes it; returns it."""
+        self.record.update(fields)
+        write_text_atomic(self.path, json.dumps(self.record, indent=2) + "\n")
+        return self.record
+
+
+def _check_resumable(model_dir: Path, config: ModelConfig) -> None:
+    """Refuses to train into a model directory whose model differs from the one asked for.
+
+    Raises:
+      KubeslimError: naming each differing setting, its value there and the value asked for.
+    """
+    if not (model_dir / CONFIG_FILE).is_file():
+        return
+    existing = ModelConfig.load(model_dir)
+    differences = [
+        f"{name} {getattr(existing, name)!r} there, {getattr(config, name)!r} now"
+        for name in _RESUME_MUST_MATCH
+        if getattr(existing, name) != getattr(config, name)
+    ]
+    if differences:
+        raise KubeslimError(
+            f"--model_dir {model_dir} holds a different model ({'; '.join(differences)}): "
+            "training there would resume it; give the same flags to resume it, or a new "
+            "--model_dir to start another model"
+        )
 
 
 def _split_scopes(scopes: str | list[str] | None) -> list[str]:
@@ -220,13 +279,6 @@ def train(
             f"--labels_offset {labels_offset} leaves fewer than 2 of the "
             f"{descriptor['num_classes']} classes"
         )
-    model_dir = Path(model_dir)
-    if model_dir.exists() and not model_dir.is_dir():
-        raise KubeslimError(f"model directory {model_dir} exists and is not a directory")
-    chief = distribute.is_chief(strategy)
-    write_dir = model_dir if chief else Path(tempfile.mkdtemp(prefix="kubeslim-worker-"))
-    model_dir.mkdir(parents=True, exist_ok=True)
-
     config = ModelConfig(
         model_name=model_name,
         preprocessing_name=preprocessing_name or net_fn.preprocessing_name,
@@ -239,14 +291,36 @@ def train(
         labels_offset=labels_offset,
         uses_moving_averages=options.moving_average_decay is not None,
     )
+    preprocessing_factory.get_preprocessing(config.preprocessing_name)
+    if config.image_size < 1:
+        raise KubeslimError(f"--image_size must be at least 1, got {config.image_size}")
+    if transform_dir is not None:
+        check_transform_dir(transform_dir)
+    per_class = descriptor["splits"]["train"]["examples_per_class"]
+    num_examples = sum(per_class.get(name, 0) for name in config.class_names)
+    if not num_examples:
+        raise KubeslimError(f"the train split of {dataset_dir} has no examples to train on")
+    model_dir = Path(model_dir)
+    _check_resumable(model_dir, config)
+    chief = distribute.is_chief(strategy)
+    if chief:
+        claim_dir(
+            model_dir,
+            MODEL_DIR_KIND,
+            inputs={
+                "--dataset_dir": dataset_dir,
+                "--transform_dir": transform_dir,
+                "--checkpoint_path": checkpoint_path,
+            },
+            what="--model_dir",
+        )
+    write_dir = model_dir if chief else Path(tempfile.mkdtemp(prefix="kubeslim-worker-"))
     if transform_dir is not None:
         copy_transform(transform_dir, write_dir)
     if chief:
         config.save(model_dir)
     transform = load_transform(write_dir, config)
 
-    per_class = descriptor["splits"]["train"]["examples_per_class"]
-    num_examples = sum(per_class.get(name, 0) for name in config.class_names)
     steps_per_epoch = math.ceil(num_examples / batch_size)
     if max_steps is not None:
         num_epochs = min(num_epochs, math.ceil(max_steps / steps_per_epoch))
@@ -275,7 +349,14 @@ def train(
     initial_epoch = 0
     latest = tf.train.latest_checkpoint(str(model_dir))
     if latest:
-        checkpoint.restore(latest).assert_existing_objects_matched().expect_partial()
+        try:
+            checkpoint.restore(latest).assert_existing_objects_matched().expect_partial()
+        except (AssertionError, ValueError, tf.errors.OpError) as e:
+            raise KubeslimError(
+                f"cannot resume {latest} with these flags (the optimizer and its settings "
+                f"must be those of the run that wrote it; or give a new --model_dir): "
+                f"{str(e).splitlines()[0]}"
+            ) from None
         initial_epoch = int(opt.iterations.numpy()) // steps_per_epoch
         log.info("resuming from %s (epoch %d)", latest, initial_epoch)
         if options.learning_rate_decay_type == "fixed":  # the flag wins over the restored value
@@ -304,9 +385,31 @@ def train(
         strategy.num_replicas_in_sync,
         policy,
     )
+    record = _TrainingRecord(
+        write_dir / TRAINING_FILE,
+        {
+            "dataset_dir": str(dataset_dir),
+            "model_name": model_name,
+            "batch_size": batch_size,
+            "num_epochs": num_epochs,
+            "max_steps": max_steps,
+            "weight_decay": weight_decay,
+            "label_smoothing": label_smoothing,
+            "labels_offset": labels_offset,
+            "checkpoint_path": checkpoint_path,
+            "checkpoint_exclude_scopes": _split_scopes(checkpoint_exclude_scopes),
+            "trainable_scopes": _split_scopes(trainable_scopes),
+            "precision_policy": policy,
+            "replicas": strategy.num_replicas_in_sync,
+            "seed": seed,
+            **vars(options),
+        },
+        initial_epoch,
+    )
     callbacks = [
         _StopOnNonFiniteLoss(manager, opt.iterations),
         _TrainingSummaries(write_dir / LOGS_DIR, batch_size, steps_per_epoch),
+        record,  # after the summaries (which add the learning rate), before the checkpoint
         _CheckpointEveryEpoch(manager, opt.iterations),
         keras.callbacks.TensorBoard(log_dir=str(write_dir / LOGS_DIR)),
     ]
@@ -314,7 +417,7 @@ def train(
         callbacks.insert(0, _StopAtStep(max_steps, opt.iterations))
     start = time.perf_counter()
     if distribute.is_multi_worker(strategy):
-        history = distribute.fit_multi_worker(
+        distribute.fit_multi_worker(
             model,
             loss,
             train_ds,
@@ -326,7 +429,7 @@ def train(
             callbacks=callbacks,
         )
     else:
-        history = model.fit(
+        model.fit(
             train_ds,
             epochs=num_epochs,
             initial_epoch=initial_epoch,
@@ -334,37 +437,19 @@ def train(
             shuffle=False,  # the tf.data pipeline shuffles; Keras's own flag does not apply
             verbose=2,
             callbacks=callbacks,
-        ).history
+        )
     seconds = time.perf_counter() - start
     steps = int(opt.iterations.numpy())
-    record = {
-        "dataset_dir": str(dataset_dir),
-        "model_name": model_name,
-        "batch_size": batch_size,
-        "num_epochs": num_epochs,
-        "max_steps": max_steps,
-        "weight_decay": weight_decay,
-        "label_smoothing": label_smoothing,
-        "labels_offset": labels_offset,
-        "checkpoint_path": checkpoint_path,
-        "checkpoint_exclude_scopes": _split_scopes(checkpoint_exclude_scopes),
-        "trainable_scopes": _split_scopes(trainable_scopes),
-        "precision_policy": policy,
-        "replicas": strategy.num_replicas_in_sync,
-        "seed": seed,
-        **{k: v for k, v in vars(options).items()},
-        "steps": steps,
-        "checkpoint": manager.latest_checkpoint,
-        "seconds": round(seconds, 2),
-        "examples_per_second": round(
+    result = record.save(
+        steps=steps,
+        checkpoint=manager.latest_checkpoint,
+        seconds=round(seconds, 2),
+        examples_per_second=round(
             (steps - initial_epoch * steps_per_epoch) * batch_size / seconds, 1
         )
         if seconds
         else 0,
-        "history": _merge_history(model_dir / TRAINING_FILE, initial_epoch, history),
-    }
-    if chief:
-        (model_dir / TRAINING_FILE).write_text(json.dumps(record, indent=2) + "\n")
-    else:
+    )
+    if not chief:
         shutil.rmtree(write_dir, ignore_errors=True)
-    return record
+    return result

@@ -1,6 +1,7 @@
 """How the text trainers close an epoch: TensorBoard scalars (``MODEL_DIR/logs``), the
-history entry, the epoch counter and a checkpoint numbered by the epoch; and how a trained
-model's record and last checkpoint are found again."""
+history entry in the training record (rewritten every epoch, so a killed run's history is
+there when it resumes), the epoch counter and a checkpoint numbered by the epoch; and how a
+trained model's record and last checkpoint are found again."""
 
 import json
 import logging
@@ -10,6 +11,7 @@ from typing import Any
 import tensorflow as tf
 
 from kubeslim.errors import KubeslimError
+from kubeslim.fileio import write_text_atomic
 
 LOG_DIR = "logs"
 
@@ -17,29 +19,51 @@ log = logging.getLogger(__name__)
 
 
 class EpochLog:
-    """Writes each number of an epoch's entry as a scalar at step = the epoch."""
+    """A run's training record and its TensorBoard scalars, kept current epoch by epoch.
 
-    def __init__(self, model_dir: str | Path):
+    Args:
+      model_dir: the model directory.
+      record_file: the record's file name there.
+      record: the record's fields other than ``history``.
+      completed_epochs: epochs the restored checkpoint has; the history of an earlier run is
+        kept up to there.
+    """
+
+    def __init__(
+        self,
+        model_dir: str | Path,
+        record_file: str,
+        record: dict[str, Any],
+        completed_epochs: int,
+    ):
+        self.path = Path(model_dir) / record_file
+        earlier = json.loads(self.path.read_text())["history"] if self.path.is_file() else []
+        self.history: list[dict[str, Any]] = earlier[:completed_epochs]
+        self.record = {**record, "history": self.history}
         self.writer = tf.summary.create_file_writer(str(Path(model_dir) / LOG_DIR))
 
     def end_epoch(
-        self,
-        entry: dict[str, Any],
-        history: list[dict[str, Any]],
-        epoch: tf.Variable,
-        manager: tf.train.CheckpointManager,
+        self, entry: dict[str, Any], epoch: tf.Variable, manager: tf.train.CheckpointManager
     ) -> None:
-        """Logs ``entry``, appends it to ``history``, sets ``epoch`` to its epoch and saves
-        the checkpoint that a resumed run starts from."""
+        """Logs ``entry`` as scalars at step = its epoch, appends it to the history and writes
+        the record, then sets ``epoch`` and saves the checkpoint a resumed run starts from (in
+        that order: a kill between the two redoes the epoch, and loses no entry)."""
         with self.writer.as_default(step=entry["epoch"]):
             for key, value in entry.items():
                 if key != "epoch" and isinstance(value, int | float):
                     tf.summary.scalar(key, value)
         self.writer.flush()
-        history.append(entry)
+        self.history.append(entry)
+        self.save()
         epoch.assign(entry["epoch"])
         manager.save(checkpoint_number=entry["epoch"])
         log.info("epoch %d: %s", entry["epoch"], entry)
+
+    def save(self, **fields: Any) -> dict[str, Any]:
+        """Adds ``fields`` to the record and writes it; returns it."""
+        self.record.update(fields)
+        write_text_atomic(self.path, json.dumps(self.record, indent=2) + "\n")
+        return self.record
 
 
 def trained_record(model_dir: str | Path, record_file: str, what: str) -> tuple[dict, str]:

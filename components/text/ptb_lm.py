@@ -25,11 +25,12 @@ from kubeslim.components.text.epoch_log import EpochLog, trained_record
 from kubeslim.components.text.layers import LstmStack
 from kubeslim.components.text.ptb_lm_options import LanguageModelConfig, get_config
 from kubeslim.errors import KubeslimError
-from kubeslim.fileio import atomic_output_dir
+from kubeslim.fileio import OutputDir, claim_dir
 
 RECORD_FILE = "language_model.json"
 CHECKPOINT_PREFIX = "ptb_lm.ckpt"
 
+EXPORT_KIND = "language_model_export"  # its kind in the kubeslim marker (``fileio``)
 log = logging.getLogger(__name__)
 
 
@@ -125,8 +126,10 @@ def train_language_model(
     config = get_config(config_name, **overrides)
     descriptor = corpus_spec.read_descriptor(corpus_dir)
     vocabulary = corpus_spec.read_vocabulary(corpus_dir)
-    model_dir = Path(model_dir)
-    model_dir.mkdir(parents=True, exist_ok=True)
+    model_dir = claim_dir(
+        model_dir, "language_model", inputs={"--corpus_dir": corpus_dir}, what="--model_dir"
+    )
+    corpus_spec.write_vocabulary(model_dir, vocabulary)
     keras.utils.set_random_seed(config.seed)
     model = LanguageModel(len(vocabulary), config)
     epoch_var = tf.Variable(0, dtype=tf.int64)
@@ -153,10 +156,14 @@ def train_language_model(
             variable.assign_sub(lr * grad)
         return tf.reduce_sum(losses), state
 
-    record_path = model_dir / RECORD_FILE
-    history = json.loads(record_path.read_text())["history"] if record_path.is_file() else []
-    history = history[: int(epoch_var)]
-    epoch_log = EpochLog(model_dir)
+    record = {
+        "corpus_dir": str(corpus_dir),
+        "corpus": descriptor["name"],
+        "config_name": config_name,
+        "config": asdict(config),
+        "vocabulary_size": len(vocabulary),
+    }
+    epoch_log = EpochLog(model_dir, RECORD_FILE, record, int(epoch_var))
     for epoch in range(int(epoch_var), config.max_max_epoch):
         lr = config.learning_rate * config.lr_decay ** max(epoch + 1 - config.max_epoch, 0)
         state, total, start = model.zero_state(config.batch_size), 0.0, time.perf_counter()
@@ -177,20 +184,10 @@ def train_language_model(
         }
         if "valid" in streams:
             entry["valid_perplexity"] = perplexity(model, streams["valid"], config.num_steps)
-        epoch_log.end_epoch(entry, history, epoch_var, manager)
-    result = {
-        "corpus_dir": str(corpus_dir),
-        "corpus": descriptor["name"],
-        "config_name": config_name,
-        "config": asdict(config),
-        "vocabulary_size": len(vocabulary),
-        "history": history,
-    }
+        epoch_log.end_epoch(entry, epoch_var, manager)
     if "test" in streams:
-        result["test_perplexity"] = perplexity(model, streams["test"], config.num_steps)
-    record_path.write_text(json.dumps(result, indent=2) + "\n")
-    corpus_spec.write_vocabulary(model_dir, vocabulary)
-    return result
+        return epoch_log.save(test_perplexity=perplexity(model, streams["test"], config.num_steps))
+    return epoch_log.save()
 
 
 def load_language_model(model_dir: str | Path) -> tuple[LanguageModel, list[str]]:
@@ -212,6 +209,11 @@ def evaluate_language_model(
 ) -> dict[str, Any]:
     """Perplexity of every split of ``corpus_dir`` under the model of ``model_dir``, written
     to ``output_dir/metrics.json``."""
+    output = OutputDir(
+        output_dir,
+        "language_model_evaluation",
+        inputs={"--model_dir": model_dir, "--corpus_dir": corpus_dir},
+    )
     model, _ = load_language_model(model_dir)
     descriptor = corpus_spec.read_descriptor(corpus_dir)
     num_steps = model.config.num_steps
@@ -222,7 +224,7 @@ def evaluate_language_model(
             for split in descriptor["splits"]
         },
     }
-    with atomic_output_dir(output_dir) as tmp:
+    with output.staging() as tmp:
         (tmp / METRICS_FILE).write_text(json.dumps(result, indent=2) + "\n")
     log.info("perplexity: %s", result["perplexity"])
     return result
@@ -266,12 +268,22 @@ def sentence_perplexity(model: LanguageModel, vocabulary: list[str], sentence: s
     return float(np.exp(np.mean(losses.numpy(), dtype=np.float64)))
 
 
-def export_language_model(model_dir: str | Path, export_dir: str | Path) -> Path:
+def export_language_model(
+    model_dir: str | Path, export_dir: str | Path, *, overwrite: bool = False
+) -> Path:
     """Writes a SavedModel with ``serving_default`` (sentence -> perplexity) and
-    ``next_words`` (context -> ten words and probabilities)."""
+    ``next_words`` (context -> ten words and probabilities) to ``export_dir`` (see
+    ``fileio.OutputDir``)."""
+    output = OutputDir(
+        export_dir,
+        EXPORT_KIND,
+        overwrite=overwrite,
+        inputs={"--model_dir": model_dir},
+        what="--export_dir",
+    )
     model, vocabulary = load_language_model(model_dir)
     module = ScoringModule(model, vocabulary)
-    with atomic_output_dir(export_dir) as tmp:
+    with output.staging() as tmp:
         tf.saved_model.save(
             module,
             str(tmp),

@@ -33,7 +33,7 @@ from kubeslim.components.text.epoch_log import EpochLog, trained_record
 from kubeslim.components.text.layers import LstmStack
 from kubeslim.components.text.translation_options import TranslationConfig, get_config
 from kubeslim.errors import KubeslimError
-from kubeslim.fileio import atomic_output_dir
+from kubeslim.fileio import OutputDir, claim_dir
 
 PAD, GO, EOS = 0, 1, 2
 SPECIALS = ("<pad>", "<go>", "<eos>")
@@ -41,6 +41,7 @@ SOURCE, TARGET = "source", "target"
 RECORD_FILE = "translation.json"
 CHECKPOINT_PREFIX = "translate.ckpt"
 
+EXPORT_KIND = "translation_export"  # its kind in the kubeslim marker (``fileio``)
 log = logging.getLogger(__name__)
 
 
@@ -329,9 +330,11 @@ def train_translation_model(
       The record written to ``translation.json``.
     """
     config = get_config(config_name, **overrides)
-    corpus_dir, model_dir = Path(corpus_dir), Path(model_dir)
+    corpus_dir = Path(corpus_dir)
     descriptor = read_parallel_descriptor(corpus_dir)
-    model_dir.mkdir(parents=True, exist_ok=True)
+    model_dir = claim_dir(
+        model_dir, "translation_model", inputs={"--corpus_dir": corpus_dir}, what="--model_dir"
+    )
     _copy_corpus_assets(corpus_dir, model_dir)
     keras.utils.set_random_seed(config.seed)
     strategy = strategy or strategy_from_environment()
@@ -382,10 +385,15 @@ def train_translation_model(
     distributed = strategy.experimental_distribute_dataset(batches)
     log.info("training on %d replica(s)", strategy.num_replicas_in_sync)
 
-    record_path = model_dir / RECORD_FILE
-    history = json.loads(record_path.read_text())["history"] if record_path.is_file() else []
-    history = history[: int(epoch_var)]
-    epoch_log = EpochLog(model_dir)
+    record = {
+        "corpus_dir": str(corpus_dir),
+        "corpus": descriptor["name"],
+        "config_name": config_name,
+        "config": asdict(config),
+        "vocabulary_sizes": dict(zip((SOURCE, TARGET), _vocabulary_sizes(model_dir), strict=True)),
+    }
+    epoch_log = EpochLog(model_dir, RECORD_FILE, record, int(epoch_var))
+    history = epoch_log.history
     for epoch in range(int(epoch_var), config.epochs):
         total = count = 0.0
         start = last_report = time.perf_counter()
@@ -415,17 +423,8 @@ def train_translation_model(
             optimizer.learning_rate.assign(
                 optimizer.learning_rate * config.learning_rate_decay_factor
             )
-        epoch_log.end_epoch(entry, history, epoch_var, manager)
-    record = {
-        "corpus_dir": str(corpus_dir),
-        "corpus": descriptor["name"],
-        "config_name": config_name,
-        "config": asdict(config),
-        "vocabulary_sizes": dict(zip((SOURCE, TARGET), _vocabulary_sizes(model_dir), strict=True)),
-        "history": history,
-    }
-    record_path.write_text(json.dumps(record, indent=2) + "\n")
-    return record
+        epoch_log.end_epoch(entry, epoch_var, manager)
+    return epoch_log.save()
 
 
 def load_model(model_dir: str | Path) -> tuple[Seq2Seq, TranslationConfig]:
@@ -546,8 +545,13 @@ def write_evaluation(
 ) -> dict[str, Any]:
     """``evaluate_translation``, written to ``output_dir``: ``metrics.json`` and every
     translation, one a line, in ``translations.txt``."""
+    output = OutputDir(
+        output_dir,
+        "translation_evaluation",
+        inputs={"--model_dir": model_dir, "--corpus_dir": corpus_dir},
+    )
     result = evaluate_translation(model_dir, corpus_dir, split, beam_width=beam_width)
-    with atomic_output_dir(output_dir) as tmp:
+    with output.staging() as tmp:
         translations = result.pop("translations")
         (tmp / METRICS_FILE).write_text(json.dumps(result, indent=2) + "\n")
         (tmp / "translations.txt").write_text("".join(t + "\n" for t in translations))
@@ -562,11 +566,23 @@ def write_evaluation(
 
 
 def export_translator(
-    model_dir: str | Path, export_dir: str | Path, beam_width: int | None = None
+    model_dir: str | Path,
+    export_dir: str | Path,
+    beam_width: int | None = None,
+    *,
+    overwrite: bool = False,
 ) -> Path:
-    """Writes a SavedModel whose ``serving_default`` maps raw sentences to translations."""
+    """Writes a SavedModel whose ``serving_default`` maps raw sentences to translations to
+    ``export_dir`` (see ``fileio.OutputDir``)."""
+    output = OutputDir(
+        export_dir,
+        EXPORT_KIND,
+        overwrite=overwrite,
+        inputs={"--model_dir": model_dir},
+        what="--export_dir",
+    )
     translator = Translator(model_dir, beam_width)
-    with atomic_output_dir(export_dir) as tmp:
+    with output.staging() as tmp:
         tf.saved_model.save(
             translator, str(tmp), signatures={"serving_default": translator.translate}
         )

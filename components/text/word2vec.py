@@ -27,12 +27,13 @@ from kubeslim.components.text.corpus import token_blocks, token_counts, vocabula
 from kubeslim.components.text.epoch_log import EpochLog, trained_record
 from kubeslim.components.text.word2vec_options import NEGATIVES_SHARED_BY, Word2VecOptions
 from kubeslim.errors import KubeslimError
-from kubeslim.fileio import atomic_output_dir
+from kubeslim.fileio import OutputDir, claim_dir
 
 CONFIG_FILE = "word2vec.json"
 CHECKPOINT_PREFIX = "word2vec.ckpt"
 _BLOCK_LINES = 64  # lines made into pairs at once
 
+EXPORT_KIND = "word2vec_export"  # its kind in the kubeslim marker (``fileio``)
 log = logging.getLogger(__name__)
 
 
@@ -169,8 +170,10 @@ def train_word2vec(corpus_dir: str | Path, model_dir: str | Path, **flags: Any) 
     options.check()
     descriptor = corpus_spec.read_descriptor(corpus_dir)
     vocabulary = corpus_spec.read_vocabulary(corpus_dir)
-    model_dir = Path(model_dir)
-    model_dir.mkdir(parents=True, exist_ok=True)
+    model_dir = claim_dir(
+        model_dir, "word2vec_model", inputs={"--corpus_dir": corpus_dir}, what="--model_dir"
+    )
+    corpus_spec.write_vocabulary(model_dir, vocabulary)
     tf.random.set_seed(options.seed)
     counts = token_counts(corpus_dir)
     keep = keep_probabilities(counts, options.subsample)
@@ -182,13 +185,16 @@ def train_word2vec(corpus_dir: str | Path, model_dir: str | Path, **flags: Any) 
     if manager.latest_checkpoint:
         tf.train.Checkpoint(model=model).restore(manager.latest_checkpoint)
         log.info("resuming from %s (epoch %d)", manager.latest_checkpoint, int(model.epoch))
-    record_path = model_dir / CONFIG_FILE
-    history = json.loads(record_path.read_text())["history"] if record_path.is_file() else []
-    history = history[: int(model.epoch)]
+    record = {
+        "corpus_dir": str(corpus_dir),
+        "corpus": descriptor["name"],
+        "vocabulary_size": len(vocabulary),
+        "options": asdict(options),
+    }
+    epoch_log = EpochLog(model_dir, CONFIG_FILE, record, int(model.epoch))
     step = _train_step(model, options, unigram_logits)
     pairs_of_an_epoch = make_pairs(corpus_dir, options, keep, model.epoch)
     words = descriptor["splits"]["train"]["num_tokens"][corpus_spec.TOKENS_KEY]
-    epoch_log = EpochLog(model_dir)
     for epoch in range(int(model.epoch), options.epochs):
         start, losses, pairs = time.perf_counter(), [], 0
         for centers, contexts, progress in pairs_of_an_epoch:
@@ -203,18 +209,8 @@ def train_word2vec(corpus_dir: str | Path, model_dir: str | Path, **flags: Any) 
             "pairs": pairs,
             "words_per_second": round(words / seconds, 1),
         }
-        epoch_log.end_epoch(entry, history, model.epoch, manager)
-    record = {
-        "corpus_dir": str(corpus_dir),
-        "corpus": descriptor["name"],
-        "vocabulary_size": len(vocabulary),
-        "options": asdict(options),
-        "checkpoint": manager.latest_checkpoint,
-        "history": history,
-    }
-    record_path.write_text(json.dumps(record, indent=2) + "\n")
-    corpus_spec.write_vocabulary(model_dir, vocabulary)
-    return record
+        epoch_log.end_epoch(entry, model.epoch, manager)
+    return epoch_log.save(checkpoint=manager.latest_checkpoint)
 
 
 def load_embeddings(model_dir: str | Path) -> tuple[np.ndarray, list[str]]:
@@ -322,6 +318,11 @@ def evaluate_embeddings(
     """Analogy accuracy on the corpus's analogy set (``analogies.txt``, which the text8
     converter writes), if it has one, and the neighbours of the comma-separated words
     ``neighbours_of``; written to ``output_dir/metrics.json``."""
+    output = OutputDir(
+        output_dir,
+        "word2vec_evaluation",
+        inputs={"--model_dir": model_dir, "--corpus_dir": corpus_dir},
+    )
     embeddings, vocabulary = load_embeddings(model_dir)
     words = [w.strip() for w in neighbours_of.split(",") if w.strip()]
     result: dict[str, Any] = {
@@ -334,7 +335,7 @@ def evaluate_embeddings(
         result["analogies"]["skipped"] = corpus_spec.read_descriptor(corpus_dir)["analogies"][
             "skipped"
         ]
-    with atomic_output_dir(output_dir) as tmp:
+    with output.staging() as tmp:
         (tmp / METRICS_FILE).write_text(json.dumps(result, indent=2) + "\n")
     for word, near in result["neighbours"].items():
         log.info("%s: %s", word, ", ".join(w for w, _ in near))
@@ -365,13 +366,22 @@ class EmbeddingModule(tf.Module):
         return {"neighbours": tf.gather(self.words, best.indices), "similarities": best.values}
 
 
-def export_embeddings(model_dir: str | Path, export_dir: str | Path, k: int = 8) -> Path:
+def export_embeddings(
+    model_dir: str | Path, export_dir: str | Path, k: int = 8, *, overwrite: bool = False
+) -> Path:
     """Writes a SavedModel (``serving_default``: words -> ``embeddings``; ``nearest``: words ->
     ``neighbours`` and ``similarities``) and, for the TensorBoard projector, ``vectors.tsv``
-    and ``metadata.tsv``."""
+    and ``metadata.tsv``, to ``export_dir`` (see ``fileio.OutputDir``)."""
+    output = OutputDir(
+        export_dir,
+        EXPORT_KIND,
+        overwrite=overwrite,
+        inputs={"--model_dir": model_dir},
+        what="--export_dir",
+    )
     embeddings, vocabulary = load_embeddings(model_dir)
     module = EmbeddingModule(embeddings, vocabulary, k)
-    with atomic_output_dir(export_dir) as tmp:
+    with output.staging() as tmp:
         tf.saved_model.save(
             module,
             str(tmp),

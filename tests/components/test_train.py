@@ -1,6 +1,11 @@
 """Real training on the digits: it learns, checkpoints, logs and resumes."""
 
 import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -131,3 +136,82 @@ def test_labels_offset_drops_class_zero(digits_dir, tmp_path):
     assert (config.num_classes, config.class_names[0], config.labels_offset) == (9, "1", 1)
     metrics = evaluate(digits_dir, tmp_path / "model", tmp_path / "eval")
     assert metrics["num_examples"] == 359 - 36  # the test split's zeros are skipped
+
+
+def test_a_different_model_in_the_model_dir_is_one_error_and_changes_nothing(
+    digits_dir, model_dir, tmp_path
+):
+    from kubeslim.components.export import export_saved_model
+
+    copy = tmp_path / "lenet"
+    shutil.copytree(model_dir, copy)
+    before = {p.name: p.read_bytes() for p in copy.rglob("*") if p.is_file()}
+    with pytest.raises(KubeslimError) as error:
+        train(digits_dir, copy, model_name="cifarnet", num_epochs=1)
+    message = str(error.value)
+    assert "\n" not in message
+    assert "model_name 'lenet' there, 'cifarnet' now" in message
+    assert "preprocessing_name 'lenet' there, 'cifarnet' now" in message
+    assert "image_size 28 there, 32 now" in message and "new --model_dir" in message
+    assert {p.name: p.read_bytes() for p in copy.rglob("*") if p.is_file()} == before
+    assert evaluate(digits_dir, copy, tmp_path / "eval")["top1_accuracy"] >= 0.9
+    export_saved_model(copy, tmp_path / "export")
+
+
+def test_a_directory_that_is_not_a_model_dir_is_refused_before_anything_is_written(
+    digits_dir, tmp_path
+):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "notes.txt").write_text("mine")
+    with pytest.raises(KubeslimError, match="was not written by kubeslim"):
+        train(digits_dir, home, num_epochs=1)
+    assert [p.name for p in home.iterdir()] == ["notes.txt"]
+    with pytest.raises(KubeslimError, match="lies inside --dataset_dir"):
+        train(digits_dir, digits_dir / "model", num_epochs=1)
+    assert not (digits_dir / "model").exists()
+
+
+_KILLABLE_TRAINING = """
+import sys, time
+from kubeslim.components import train as training
+
+
+class WaitForTheKill(training.keras.callbacks.Callback):
+    # stands in for the max_steps callback: two epochs done and checkpointed, then a pause
+    def __init__(self, *args):
+        super().__init__()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 2:
+            open(sys.argv[3], "w").close()
+            time.sleep(600)
+
+
+training._StopAtStep = WaitForTheKill
+training.train(sys.argv[1], sys.argv[2], num_epochs=4, batch_size=128, max_steps=10**6)
+"""
+
+
+def test_history_survives_a_sigkill_and_a_resume(digits_dir, tmp_path):
+    """A run killed in its third epoch, then resumed: training.json holds all four epochs."""
+    model_dir = tmp_path / "model"
+    killable = tmp_path / "killable"
+    child = subprocess.Popen(
+        [sys.executable, "-c", _KILLABLE_TRAINING, str(digits_dir), str(model_dir), killable],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not killable.exists() and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert killable.exists(), "the training child never reached its third epoch"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    killed = json.loads((model_dir / "training.json").read_text())
+    assert len(killed["history"]["loss"]) == 2
+    resumed = train(digits_dir, model_dir, num_epochs=4, batch_size=128)
+    assert resumed["steps"] == 48
+    assert len(resumed["history"]["loss"]) == 4
+    assert resumed["history"]["loss"][:2] == killed["history"]["loss"]

@@ -1,11 +1,13 @@
 """word2vec on the embedded pydoc_text corpus: real training, neighbours that make sense,
 analogy evaluation, resume, and the exported SavedModel and projector files."""
 
+import json
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from kubeslim.components.text import word2vec
+from kubeslim.components.text import epoch_log, word2vec
 from kubeslim.errors import KubeslimError
 
 # Word pairs that Python's reference documentation uses together.
@@ -106,6 +108,26 @@ def test_training_resumes_from_the_last_epoch(corpus_dir, tmp_path):
     assert resumed["history"][0] == first["history"][0]
     with pytest.raises(KubeslimError, match="--loss 'hinge' unknown"):
         word2vec.train_word2vec(corpus_dir, tmp_path / "x", loss="hinge")
+
+
+def test_history_of_a_run_killed_after_an_epoch_survives_the_resume(
+    corpus_dir, tmp_path, monkeypatch
+):
+    end_epoch = epoch_log.EpochLog.end_epoch
+
+    def end_epoch_then_die(self, entry, *args):
+        end_epoch(self, entry, *args)
+        if entry["epoch"] == 2:
+            raise SystemExit("killed")
+
+    monkeypatch.setattr(epoch_log.EpochLog, "end_epoch", end_epoch_then_die)
+    with pytest.raises(SystemExit):
+        word2vec.train_word2vec(corpus_dir, tmp_path / "m", epochs=4, embedding_size=16)
+    killed = json.loads((tmp_path / "m" / "word2vec.json").read_text())["history"]
+    monkeypatch.undo()
+    resumed = word2vec.train_word2vec(corpus_dir, tmp_path / "m", epochs=3, embedding_size=16)
+    assert [h["epoch"] for h in resumed["history"]] == [1, 2, 3]
+    assert resumed["history"][:2] == killed
 
 
 def test_nce_loss_trains(corpus_dir, tmp_path):
