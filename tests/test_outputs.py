@@ -92,7 +92,12 @@ def test_compile_pipeline_does_not_replace_a_file_it_did_not_write(tmp_path, cap
     assert pipeline.read_text().startswith("# PIPELINE DEFINITION\n# Name: kubeslim-")
 
 
-def test_a_failure_in_a_beam_worker_process_is_one_line_and_exit_status_2(tmp_path):
+@pytest.mark.parametrize(
+    "runner",
+    [[], ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]],
+    ids=["in_process", "worker_processes"],
+)
+def test_a_failure_in_a_beam_worker_is_one_line_and_exit_status_2(tmp_path, runner):
     photos = tmp_path / "photos"  # (no "error" in the paths the log prints)
     for name in ("cats", "dogs"):
         (photos / name).mkdir(parents=True)
@@ -101,7 +106,7 @@ def test_a_failure_in_a_beam_worker_process_is_one_line_and_exit_status_2(tmp_pa
     command = [
         *(sys.executable, "-m", "kubeslim.cli", "convert", "--dataset", "image_folder"),
         *("--source", str(photos), "--output_dir", str(tmp_path / "out"), "--strict"),
-        *("--direct_running_mode=multi_processing", "--direct_num_workers=2"),
+        *runner,
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 2
