@@ -11,7 +11,7 @@ PIPELINE_ROOT ?= runs
 TEXT_PIPELINES := word2vec language_model translation
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test compile-pipeline compile-pipelines run-local run-word2vec run-language-model run-translation bench bench-convert bench-input bench-train bench-text lint format lock clean
+.PHONY: help install demo test compile-pipeline compile-pipelines run-local run-word2vec run-language-model run-translation bench bench-convert bench-input bench-train bench-text docs lint format lock clean
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -63,6 +63,9 @@ bench-train: install ## LeNet/CifarNet training images/s: fed from TFRecords vs 
 
 bench-text: install ## word2vec words/s and analogies vs gensim, PTB small words/s (minutes)
 	$(PY) benchmarks/bench_text.py
+
+docs: install ## Rewrite the README's flag reference from the options dataclasses
+	$(PY) -m kubeslim.cli.reference --write
 
 lint: install ## Check formatting and lint with ruff
 	$(VENV)/bin/ruff check .

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from kubeslim import dataset_spec
+from kubeslim.beam.options import AnalyzeOptions
 from kubeslim.beam.runner import make_pipeline_options, worker_errors_as_user_errors
 from kubeslim.fileio import OutputDir
 
@@ -80,15 +81,12 @@ def make_preprocessing_fn(class_names: Sequence[str], channels: int) -> Callable
 def analyze_dataset(
     dataset_dir: str | os.PathLike,
     output_dir: str | os.PathLike,
+    options: AnalyzeOptions | None = None,
     *,
-    split: str = "train",
     beam_args: Sequence[str] = (),
-    overwrite: bool = False,
 ) -> dict[str, Any]:
-    """Runs the analysis over ``split`` of ``dataset_dir`` and writes the transform output.
-
-    ``output_dir`` is written as ``fileio.OutputDir`` says (``overwrite`` replaces a kubeslim
-    output of another kind).
+    """Runs the analysis over ``options.split`` of ``dataset_dir`` and writes the transform
+    output to ``output_dir`` (as ``fileio.OutputDir`` says).
 
     Returns:
       The statistics written to ``statistics.json``.
@@ -99,8 +97,13 @@ def analyze_dataset(
     from tensorflow_transform.tf_metadata import schema_utils
     from tfx_bsl.public import tfxio
 
+    options = options or AnalyzeOptions()
+    split = options.split
     output = OutputDir(
-        output_dir, "transform", overwrite=overwrite, inputs={"--dataset_dir": dataset_dir}
+        output_dir,
+        "transform",
+        overwrite=options.overwrite,
+        inputs={"--dataset_dir": dataset_dir},
     )
     descriptor = dataset_spec.read_descriptor(dataset_dir)
     files = dataset_spec.split_files(dataset_dir, descriptor, split)

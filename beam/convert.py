@@ -5,15 +5,13 @@ so per-element runner overhead is paid per shard, not per image. Each worker wri
 under a temporary name and renames it when complete; the whole output directory is written
 beside its final place and moved there only when the pipeline succeeds.
 
-Run it as ``kubeslim convert`` or ``python -m kubeslim.beam.convert``; flags this job does not
-know are Beam pipeline options (``--runner``, ``--direct_running_mode``, ...).
+Run it as ``kubeslim convert``; Beam's own pipeline options (``--runner``,
+``--direct_running_mode``, ...) pass through to Beam.
 """
 
-import io
 import json
 import logging
 import os
-import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -22,12 +20,14 @@ from typing import Any
 
 import apache_beam as beam
 import numpy as np
-from PIL import Image
 
 from kubeslim import dataset_spec
 from kubeslim.beam import decode_check, records
 from kubeslim.beam.datasets import dataset_factory
-from kubeslim.beam.datasets.base import ImageDataset, RecordRef, SourceImage
+from kubeslim.beam.datasets.base import ImageDataset, RecordRef
+from kubeslim.beam.download import cache_dir
+from kubeslim.beam.encode import EncodedImage, SkippedImage, build_example, encode_image
+from kubeslim.beam.options import ConvertOptions
 from kubeslim.beam.runner import make_pipeline_options, worker_errors_as_user_errors
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import OutputDir
@@ -35,7 +35,6 @@ from kubeslim.fileio import OutputDir
 _METRICS_NAMESPACE = "kubeslim.convert"
 _SKIPPED_LOGGED = 20
 _CHECK_BATCH = 256  # images checked by TensorFlow in one call
-DEFAULT_CACHE_DIR = Path(os.environ.get("KUBESLIM_CACHE", "~/.cache/kubeslim")).expanduser()
 
 log = logging.getLogger(__name__)
 
@@ -70,81 +69,6 @@ def plan_shards(
             chunk_refs = refs[chunk] if isinstance(refs, np.ndarray) else [refs[i] for i in chunk]
             tasks.append(ShardTask(split, index, shards, chunk_refs))
     return tasks
-
-
-class SkippedImage(Exception):
-    """An image that cannot go into the data set; ``str()`` says why."""
-
-
-@dataclass(frozen=True)
-class EncodedImage:
-    """The bytes stored for one image; ``from_file`` when they came from a source file (and
-    so must be checked with TensorFlow, ``decode_check``)."""
-
-    data: bytes
-    format: str
-    height: int
-    width: int
-    from_file: bool = False
-
-
-def _to_rgb(image: Image.Image) -> Image.Image:
-    """RGB of any Pillow image. 16-bit grey keeps its high byte, as TensorFlow's PNG decoder
-    reads it (Pillow's own conversion clips it, turning a normal image white)."""
-    if image.mode.startswith("I;16") or (image.mode == "I" and image.format == "PNG"):
-        high = np.clip(np.asarray(image, dtype=np.int64) >> 8, 0, 255).astype(np.uint8)
-        return Image.fromarray(high, "L").convert("RGB")
-    return image.convert("RGB")
-
-
-def encode_image(image: SourceImage, where: str, channels: int) -> EncodedImage:
-    """The bytes to store for one image.
-
-    Pixels become PNG. Image file bytes are kept as they are when they are a JPEG or PNG in
-    grey or RGB; other formats and colour modes (CMYK, palette, alpha, 16-bit) are converted
-    to 8-bit RGB and re-encoded, as JPEG when they came as JPEG and as PNG otherwise. Whether
-    file bytes decode as training decodes them is checked afterwards (``decode_check``).
-
-    Raises:
-      SkippedImage: the bytes are not an image Pillow can read.
-      KubeslimError: the pixels are not uint8 [h, w, channels].
-    """
-    if image.pixels is not None:
-        pixels = image.pixels
-        if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[-1] != channels:
-            raise KubeslimError(
-                f"{where}: expected uint8 pixels of shape [h, w, {channels}], "
-                f"got {pixels.dtype} {pixels.shape}"
-            )
-        return EncodedImage(records.encode_png(pixels), "png", pixels.shape[0], pixels.shape[1])
-    try:
-        with Image.open(io.BytesIO(image.encoded)) as decoded:
-            source_format, mode, (width, height) = decoded.format, decoded.mode, decoded.size
-            if source_format in ("JPEG", "PNG") and mode in ("L", "RGB"):
-                return EncodedImage(image.encoded, source_format.lower(), height, width, True)
-            decoded.load()
-            buffer = io.BytesIO()
-            out_format = "JPEG" if source_format == "JPEG" else "PNG"
-            _to_rgb(decoded).save(buffer, out_format, quality=95)
-    except Image.UnidentifiedImageError:
-        raise SkippedImage("does not decode as an image (not a known image format)") from None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
-        raise SkippedImage(f"does not decode as an image ({e})") from None
-    return EncodedImage(buffer.getvalue(), out_format.lower(), height, width, True)
-
-
-def build_example(encoded: EncodedImage, label: int) -> bytes:
-    """A serialized ``tf.train.Example`` with TF-Slim's feature keys."""
-    keys = dataset_spec.FEATURE_KEYS
-    return records.encode_example(
-        {
-            keys["image"]: encoded.data,
-            keys["format"]: encoded.format.encode(),
-            keys["label"]: label,
-            keys["height"]: encoded.height,
-            keys["width"]: encoded.width,
-        }
-    )
 
 
 @dataclass
@@ -346,46 +270,39 @@ def _log_counters(result: beam.runners.runner.PipelineResult) -> None:
 
 
 def convert_dataset(
-    dataset: str | ImageDataset,
     output_dir: str | os.PathLike,
+    options: ConvertOptions | None = None,
     *,
-    cache_dir: str | os.PathLike | None = None,
-    source: str | None = None,
-    num_shards: dict[str, int] | None = None,
-    seed: int = 0,
-    strict: bool = False,
     beam_args: Sequence[str] = (),
-    overwrite: bool = False,
+    dataset: ImageDataset | None = None,
 ) -> dict[str, Any]:
     """Converts a data set into TFRecords under ``output_dir``.
 
     Args:
-      dataset: a name registered in ``dataset_factory``, or a data set instance.
       output_dir: the directory to write, as ``fileio.OutputDir`` says: it appears when the
         job succeeds, replacing a previous conversion there.
-      cache_dir: where downloads are kept between runs.
-      source: another address or local copy of the raw data (a mirror).
-      num_shards: shards per split; defaults to the data set's own.
-      seed: shuffle seed; the same seed gives byte-identical shards.
-      strict: fail on an image that does not decode, instead of skipping and counting it.
+      options: which data set, from where, and how (``ConvertOptions``; its defaults if None).
       beam_args: Beam pipeline options, e.g. ``["--runner=DirectRunner"]``.
-      overwrite: also replace a kubeslim output of another kind at ``output_dir``.
+      dataset: a data set instance to convert instead of ``options.dataset_name`` (one built
+        with arguments the registry does not pass, as tests and benchmarks do).
 
     Returns:
       The data set descriptor that was written.
     """
-    if isinstance(dataset, str):
-        dataset = dataset_factory.get_dataset(dataset)
-    dataset_name = dataset.name
-    cache = Path(cache_dir or DEFAULT_CACHE_DIR) / dataset_name
+    options = options or ConvertOptions()
+    if dataset is None:
+        size = {"validation_size": options.validation_size} if options.validation_size else {}
+        dataset = dataset_factory.get_dataset(options.dataset_name, **size)
+    dataset_name, source = dataset.name, options.source or None
+    cache = cache_dir(options.cache_dir, dataset_name)
     output = OutputDir(
         output_dir,
         "dataset",
-        overwrite=overwrite,
+        overwrite=options.overwrite,
         inputs={"--source": source, "--cache_dir": cache},
     )
     shards = dict(dataset.default_num_shards)
-    for split, n in (num_shards or {}).items():
+    for split, n in options.shards.items():
         if split not in shards:
             raise KubeslimError(
                 f"--num_shards names split {split!r}; {dataset_name} has: {', '.join(shards)}"
@@ -394,6 +311,7 @@ def convert_dataset(
     dataset.prepare(cache, source)
     class_names = dataset.class_names()
     dataset_spec.check_class_names(class_names, dataset_name)
+    seed = options.seed
     tasks = plan_shards(dataset.split_records(seed), shards, seed)
     log.info("converting %s: %d shards into %s", dataset_name, len(tasks), output.path)
     with output.staging() as tmp, worker_errors_as_user_errors():
@@ -401,7 +319,8 @@ def convert_dataset(
         _ = (
             pipeline
             | "PlanShards" >> beam.Create(tasks)
-            | "WriteShards" >> beam.ParDo(WriteShardFn(dataset, len(class_names), str(tmp), strict))
+            | "WriteShards"
+            >> beam.ParDo(WriteShardFn(dataset, len(class_names), str(tmp), options.strict))
             | "MergePerSplit" >> beam.CombinePerKey(merge_results)
             | "GatherSplits" >> beam.combiners.ToDict()
             | "WriteMetadata"
@@ -436,14 +355,3 @@ def convert_dataset(
                 dataset_spec.DESCRIPTOR_FILE,
             )
     return descriptor
-
-
-def run(argv: Sequence[str] | None = None) -> None:
-    """Entry point in Beam's style: own flags parsed, the rest passed to Beam."""
-    from kubeslim.cli import main
-
-    sys.exit(main(["convert", *(sys.argv[1:] if argv is None else argv)]))
-
-
-if __name__ == "__main__":
-    run()

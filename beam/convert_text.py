@@ -32,7 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from kubeslim.beam.convert import DEFAULT_CACHE_DIR
+from kubeslim.beam.download import cache_dir
+from kubeslim.beam.options import ConvertTextOptions
 from kubeslim.beam.records import encode_example
 from kubeslim.beam.runner import make_pipeline_options, worker_errors_as_user_errors
 from kubeslim.beam.text.base import UNK, TextCorpus
@@ -119,18 +120,21 @@ def _sum_vectors(vectors, width: int) -> np.ndarray:
 
 
 def convert_corpus(
-    corpus: str | TextCorpus,
     output_dir: str | os.PathLike,
+    options: ConvertTextOptions | None = None,
     *,
-    cache_dir: str | os.PathLike | None = None,
-    source: str | None = None,
     beam_args: Sequence[str] = (),
-    overwrite: bool = False,
+    corpus: TextCorpus | None = None,
 ) -> dict[str, Any]:
-    """Fetches ``corpus`` and writes its token-id TFRecords, vocabularies and transform.
+    """Fetches a corpus and writes its token-id TFRecords, vocabularies and transform to
+    ``output_dir`` (as ``fileio.OutputDir`` says).
 
-    ``output_dir`` is written as ``fileio.OutputDir`` says (``overwrite`` replaces a kubeslim
-    output of another kind).
+    Args:
+      output_dir: the directory to write.
+      options: which corpus, from where (``ConvertTextOptions``; its defaults if None).
+      beam_args: Beam pipeline options.
+      corpus: a corpus instance to convert instead of ``options.corpus_name`` (one built with
+        other files, as tests do).
 
     Returns:
       The descriptor written to ``corpus.json``.
@@ -144,12 +148,14 @@ def convert_corpus(
     import tensorflow_transform.beam as tft_beam
     from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
 
-    corpus = get_corpus(corpus) if isinstance(corpus, str) else corpus
-    cache = Path(cache_dir or DEFAULT_CACHE_DIR) / corpus.name
+    options = options or ConvertTextOptions()
+    corpus = corpus or get_corpus(options.corpus_name)
+    cache = cache_dir(options.cache_dir, corpus.name)
+    source = options.source or None
     output = OutputDir(
         output_dir,
         "corpus",
-        overwrite=overwrite,
+        overwrite=options.overwrite,
         inputs={"--source": source, "--cache_dir": cache},
     )
     corpus.prepare(cache, source)

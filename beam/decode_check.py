@@ -9,7 +9,6 @@ images the converter encodes itself (MNIST, CIFAR-10, the digits) never pay for 
 """
 
 import functools
-import os
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -20,8 +19,9 @@ _OP_NOISE = re.compile(r"^\{\{[^}]*\}\}\s*|\s*\[Op:\w+\].*$")
 @functools.cache
 def _decoders(channels: int) -> tuple[Callable[[Any], Any], Callable[[bytes], Any], Any]:
     """(check of a batch, check of one image, the error type) for ``channels``."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf
+    from kubeslim.quiet_tensorflow import import_tensorflow
+
+    tf = import_tensorflow()
 
     from kubeslim.components.input_pipeline import decode_image
 

@@ -28,6 +28,7 @@ from urllib.parse import urlparse
 from kubeslim.errors import KubeslimError
 
 _CHUNK = 1 << 20
+_DEFAULT_CACHE = "~/.cache/kubeslim"
 _PROGRESS_SECONDS = 5.0
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,13 @@ class RemoteFile:
     @property
     def filename(self) -> str:
         return Path(urlparse(self.url).path).name
+
+
+def cache_dir(given: str | os.PathLike | None, name: str) -> Path:
+    """Where the downloads of data set or corpus ``name`` are kept: under ``given``, else
+    under ``$KUBESLIM_CACHE``, else ``~/.cache/kubeslim``."""
+    root = given or os.environ.get("KUBESLIM_CACHE") or _DEFAULT_CACHE
+    return Path(root).expanduser() / name
 
 
 def resolve(remote: RemoteFile, source: str | None) -> str:

@@ -1,5 +1,6 @@
 """Pipeline options shared by the Beam jobs."""
 
+import argparse
 import contextlib
 import logging
 import os
@@ -8,14 +9,98 @@ import select
 import sys
 import threading
 from collections.abc import Iterator, Sequence
+from typing import NoReturn
 
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from kubeslim.errors import KubeslimError
+from kubeslim.options import unknown_flag, unknown_name
 
 DEFAULT_RUNNER = "FnApiRunner"
 
 log = logging.getLogger(__name__)
+
+
+# Runners known by a short name beyond Beam's own list (StandardOptions.KNOWN_RUNNER_NAMES).
+_SHORT_RUNNERS = {"DaskRunner": "apache_beam.runners.dask.dask_runner.DaskRunner"}
+
+
+def check_beam_args(args: Sequence[str], own_flags: Sequence[str] = ()) -> list[str]:
+    """Beam's pipeline options from a command line, checked as Beam's own parser reads them:
+    a flag no options class of Beam's (or of the chosen runner's) declares is an error naming
+    the closest flag of Beam's or of the command's (``own_flags``), and the runner must be one
+    Beam knows. A short runner name Beam does not expand (``DaskRunner``) is expanded.
+
+    Returns:
+      The flags, with the runner's name expanded.
+
+    Raises:
+      KubeslimError: an unknown flag or runner, or a runner whose package is not installed.
+    """
+    args = list(args)
+    runner = None
+    for i, arg in enumerate(args):
+        if arg == "--runner" and i + 1 < len(args):
+            runner = args[i + 1] = _SHORT_RUNNERS.get(args[i + 1], args[i + 1])
+        elif arg.startswith("--runner="):
+            runner = _SHORT_RUNNERS.get(arg.split("=", 1)[1], arg.split("=", 1)[1])
+            args[i] = f"--runner={runner}"
+    if runner is not None:
+        _check_runner(runner)
+    parser = _RaisingParser(allow_abbrev=False, add_help=False)
+    for cls in _options_classes():
+        cls._add_argparse_args(parser)  # how Beam's own PipelineOptions parses them
+    _, unknown = parser.parse_known_args(args)
+    if unknown:
+        flag = next((a for a in unknown if a.startswith("-")), unknown[0])
+        if not flag.startswith("-"):
+            raise KubeslimError(f"unexpected argument {flag!r}")
+        name = flag.split("=", 1)[0]
+        known = [*own_flags, *(s for a in parser._actions for s in a.option_strings)]
+        raise KubeslimError(unknown_flag(name, known))
+    return args
+
+
+class _RaisingParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise KubeslimError(f"Beam's pipeline options: {message}")
+
+
+def _options_classes() -> list[type[PipelineOptions]]:
+    """Every options class Beam has loaded (its runners' included), as Beam collects them."""
+    found, stack = [], list(PipelineOptions.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        if cls not in found:
+            found.append(cls)
+            stack.extend(cls.__subclasses__())
+    return found
+
+
+def _check_runner(runner: str) -> None:
+    """Imports the runner's module (so its options are known) and checks Beam knows it.
+
+    Raises:
+      KubeslimError: an unknown runner, or one whose package is not installed.
+    """
+    import importlib
+
+    known = StandardOptions.KNOWN_RUNNER_NAMES
+    if "." not in runner:
+        lowered = {name.lower(): name for name in [*known, "FnApiRunner"]}
+        if runner.lower() not in lowered and runner.lower() + "runner" not in lowered:
+            raise KubeslimError(
+                f"--runner {runner!r}: " + unknown_name("runner", runner, [*known, *_SHORT_RUNNERS])
+            )
+        return
+    module, _, name = runner.rpartition(".")
+    try:
+        imported = importlib.import_module(module)
+    except ImportError as e:
+        extra = " (pip install 'kubeslim[dask]')" if "dask" in module else ""
+        raise KubeslimError(f"--runner {runner}: cannot import {module}: {e}{extra}") from None
+    if not hasattr(imported, name):
+        raise KubeslimError(f"--runner {runner}: {module} has no {name}")
 
 
 def make_pipeline_options(beam_args: Sequence[str]) -> PipelineOptions:

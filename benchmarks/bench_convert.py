@@ -17,9 +17,7 @@ Each variant runs in a fresh subprocess, so peak memory is its own. Run with
 import argparse
 import json
 import os
-import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,6 +25,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+from convert_report import best, markdown
+from convert_report import report as make_report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SIZES = (60_000, 240_000)
@@ -104,6 +104,11 @@ def _folder_shards(n: int) -> dict[str, int]:
     return {"train": max(WORKERS, n // 15_000), "validation": WORKERS}
 
 
+def _num_shards(shards: dict[str, int]) -> str:
+    """``{"train": 4, "test": 2}`` as ``ConvertOptions.num_shards`` takes it."""
+    return ",".join(f"{split}={n}" for split, n in shards.items())
+
+
 def _pillow_decodes_every_file() -> None:
     """Puts back the converter's earlier check, Pillow decoding each file whole, in place of
     the TensorFlow one (this process only: the single-process variant)."""
@@ -148,6 +153,7 @@ def run_variant(variant: str, data_dir: Path, cache_dir: Path, out_dir: Path, n:
     """
     from kubeslim.beam.convert import convert_dataset
     from kubeslim.beam.datasets.image_folder import ImageFolder
+    from kubeslim.beam.options import ConvertOptions
 
     if variant == "tf_slim_loop":
         import tensorflow as tf
@@ -157,12 +163,12 @@ def run_variant(variant: str, data_dir: Path, cache_dir: Path, out_dir: Path, n:
     if variant == "beam":
         args = ["--direct_running_mode=multi_processing", f"--direct_num_workers={WORKERS}"]
         descriptor = convert_dataset(
-            _dataset(data_dir),
             out_dir,
-            cache_dir=cache_dir,
-            source=str(data_dir),
-            num_shards=_shards(n),
+            ConvertOptions(
+                cache_dir=str(cache_dir), source=str(data_dir), num_shards=_num_shards(_shards(n))
+            ),
             beam_args=args,
+            dataset=_dataset(data_dir),
         )
         examples = sum(s["num_examples"] for s in descriptor["splits"].values())
     elif variant == "single_process":
@@ -172,11 +178,10 @@ def run_variant(variant: str, data_dir: Path, cache_dir: Path, out_dir: Path, n:
     elif variant == "folder_beam":
         args = ["--direct_running_mode=multi_processing", f"--direct_num_workers={WORKERS}"]
         descriptor = convert_dataset(
-            ImageFolder(FOLDER_VALIDATION),
             out_dir,
-            source=str(data_dir),
-            num_shards=_folder_shards(n),
+            ConvertOptions(source=str(data_dir), num_shards=_num_shards(_folder_shards(n))),
             beam_args=args,
+            dataset=ImageFolder(FOLDER_VALIDATION),
         )
         examples = sum(s["num_examples"] for s in descriptor["splits"].values())
     elif variant.startswith("folder_single_process"):
@@ -295,6 +300,13 @@ def _in_subprocess(variant: str, data_dir: Path, cache_dir: Path, out_dir: Path,
     return result
 
 
+FOLDER_VARIANTS = (
+    "folder_single_process",
+    "folder_single_process_pillow_check",
+    "folder_beam",
+)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--variant", help=argparse.SUPPRESS)
@@ -355,7 +367,7 @@ def main() -> None:
                     _in_subprocess(variant, data, cache, tmp / f"{variant}-{n}-{i}", n)
                     for i in range(args.repeats)
                 ]
-                runs.append(_best(n, tries))
+                runs.append(best(n, tries))
         folder_runs = []
         for n in args.folder_sizes:
             data = tmp / f"folder-{n}"
@@ -367,141 +379,13 @@ def main() -> None:
                     out = tmp / f"{variant}-{n}-{i}"
                     by_variant[variant].append(_in_subprocess(variant, data, tmp / "cache", out, n))
                     shutil.rmtree(out)
-            folder_runs += [_best(n, t) for t in by_variant.values()]
+            folder_runs += [best(n, t) for t in by_variant.values()]
             shutil.rmtree(data)
-    report = _report(runs, startup, folder_runs)
+    report = make_report(runs, startup, folder_runs, WORKERS)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "convert.json").write_text(json.dumps(report, indent=2) + "\n")
-    (RESULTS / "convert.md").write_text(_markdown(report))
-    print(_markdown(report))
-
-
-FOLDER_VARIANTS = (
-    "folder_single_process",
-    "folder_single_process_pillow_check",
-    "folder_beam",
-)
-
-
-def _best(n: int, tries: list[dict]) -> dict:
-    """The fastest of ``tries``, with every time and the largest memory seen."""
-    return {
-        "train_examples": n,
-        **min(tries, key=lambda r: r["seconds"]),
-        "all_seconds": [r["seconds"] for r in tries],
-        "peak_rss_mb": max(r["peak_rss_mb"] for r in tries),
-        "peak_workers_rss_mb": max(r["peak_workers_rss_mb"] for r in tries),
-    }
-
-
-def _report(runs: list[dict], startup: dict, folder_runs: list[dict]) -> dict:
-    by = {(r["train_examples"], r["variant"]): r for r in runs}
-    by_folder = {(r["train_examples"], r["variant"]): r for r in folder_runs}
-    ratios = {}
-    for n in sorted({r["train_examples"] for r in runs}):
-        beam, single, slim = (
-            by[(n, v)]["examples_per_second"] for v in ("beam", "single_process", "tf_slim_loop")
-        )
-        ratios[n] = {
-            "beam_over_single_process": round(beam / single, 2),
-            "beam_over_tf_slim_loop": round(beam / slim, 2),
-        }
-    return {
-        "machine": {
-            "cpu_count": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-        },
-        "workers": WORKERS,
-        "beam_startup_seconds": startup["seconds"],
-        "runs": runs,
-        "ratios": ratios,
-        "folder_runs": folder_runs,
-        # per round of the alternating runs: the machine drifts between rounds
-        "decode_check_cost_per_round": {
-            n: [
-                round(check / pillow - 1, 3)
-                for check, pillow in zip(
-                    by_folder[(n, "folder_single_process")]["all_seconds"],
-                    by_folder[(n, "folder_single_process_pillow_check")]["all_seconds"],
-                    strict=True,
-                )
-            ]
-            for n in sorted({r["train_examples"] for r in folder_runs})
-        },
-        "targets": {
-            "beam_over_single_process_at_240k": 1.5,
-            "beam_over_tf_slim_loop": 2.5,
-            "decode_check_cost_at_240k": 0.10,
-        },
-    }
-
-
-def _markdown(report: dict) -> str:
-    lines = [
-        "# Converter benchmark (`make bench-convert`)",
-        "",
-        f"Machine: {report['machine']['cpu_count']} cores, {report['machine']['platform']}, "
-        f"Python {report['machine']['python']}. Beam: FnApiRunner, multi_processing, "
-        f"{report['workers']} workers. Beam's fixed start-up (a 700-example job): "
-        f"{report['beam_startup_seconds']:.1f} s. Each figure is the fastest of "
-        f"{len(report['runs'][0]['all_seconds'])} runs (all timings in convert.json); memory is "
-        "the largest seen, sampled every 0.1 s.",
-        "",
-        "| train examples | variant | examples | seconds | examples/s | peak RSS MB "
-        "| workers' peak RSS MB |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for r in report["runs"]:
-        lines.append(
-            f"| {r['train_examples']} | {r['variant']} | {r['examples']} | {r['seconds']} "
-            f"| {r['examples_per_second']:.0f} | {r['peak_rss_mb']} | {r['peak_workers_rss_mb']} |"
-        )
-    lines += [
-        "",
-        "| train examples | Beam / single process | Beam / TF-Slim loop |",
-        "| --- | --- | --- |",
-    ]
-    for n, r in report["ratios"].items():
-        lines.append(f"| {n} | {r['beam_over_single_process']}x | {r['beam_over_tf_slim_loop']}x |")
-    lines += [
-        "",
-        "Targets: Beam / single process >= 1.5x at 240k (2.0x is the 2-core limit); "
-        "Beam / TF-Slim loop >= 2.5x; peak memory flat in the number of examples.",
-        "",
-    ]
-    if report["folder_runs"]:
-        lines += [
-            "## Image folder: the TensorFlow decode check",
-            "",
-            "28x28 grey JPEGs of the same digit shapes in ten class folders (10% validation). "
-            "`folder_single_process` converts in one process with the check every image from "
-            "a file now goes through (`tf.io.decode_image`, 256 images a call, TensorFlow "
-            "imported once); `folder_single_process_pillow_check` is the same code with the "
-            "check made before it instead, Pillow decoding each file whole; `folder_beam` is "
-            f"the converter with {report['workers']} Beam workers, each importing TensorFlow. "
-            "The variants alternate, fastest of each kept.",
-            "",
-            "| files | variant | examples | seconds | examples/s | peak RSS MB "
-            "| workers' peak RSS MB |",
-            "| --- | --- | --- | --- | --- | --- | --- |",
-        ]
-        for r in report["folder_runs"]:
-            lines.append(
-                f"| {r['train_examples']} | {r['variant']} | {r['examples']} | {r['seconds']} "
-                f"| {r['examples_per_second']:.0f} | {r['peak_rss_mb']} "
-                f"| {r['peak_workers_rss_mb']} |"
-            )
-        lines.append("")
-        for n, costs in report["decode_check_cost_per_round"].items():
-            rounds = ", ".join(f"{c:+.1%}" for c in costs)
-            lines.append(
-                f"At {n} files the TensorFlow check changes the conversion time by "
-                f"{statistics.median(costs):+.1%} against the Pillow check it replaced (the "
-                f"median of the rounds: {rounds}; target: at most +10%)."
-            )
-        lines.append("")
-    return "\n".join(lines)
+    (RESULTS / "convert.md").write_text(markdown(report))
+    print(markdown(report))
 
 
 if __name__ == "__main__":

@@ -98,17 +98,18 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from kubeslim.beam.convert import convert_dataset
+    from kubeslim.beam.datasets.dataset_factory import get_dataset
 
     rows, rates = [], {}
     with tempfile.TemporaryDirectory(prefix="bench-input-") as tmp:
         datasets = {
-            "digits": ("digits", 1),
+            "digits": (get_dataset("digits"), 1),
             "mnist_sized": (synthetic_dataset("mnist_sized", (28, 28, 1), 10_000), 1),
             "cifar_sized": (synthetic_dataset("cifar_sized", (32, 32, 3), 10_000), 3),
         }
         for label, (dataset, channels) in datasets.items():
             out = Path(tmp) / label
-            convert_dataset(dataset, out)
+            convert_dataset(out, dataset=dataset)
             for preprocessing in PREPROCESSING_SIZES:
                 rate = input_rate(out, preprocessing, channels, args.examples)
                 rates[(label, preprocessing)] = rate

@@ -62,9 +62,10 @@ def _sentences(corpus_dir: Path, vocabulary: list[str]) -> list[list[str]]:
 
 def run_ours(corpus_dir: Path, model_dir: Path, options: dict) -> dict:
     from kubeslim.components.text import word2vec
+    from kubeslim.components.text.word2vec_options import Word2VecOptions
 
     start = time.perf_counter()
-    record = word2vec.train_word2vec(corpus_dir, model_dir, **options)
+    record = word2vec.train_word2vec(corpus_dir, model_dir, Word2VecOptions(**options))
     wall = time.perf_counter() - start
     rates = [h["words_per_second"] for h in record["history"]]
     embeddings, vocabulary = word2vec.load_embeddings(model_dir)
@@ -101,8 +102,9 @@ def run_gensim(sentences: list[list[str]], options: dict, words: int) -> tuple[d
 
 def language_model(corpus_dir: Path, model_dir: Path) -> dict:
     from kubeslim.components.text import ptb_lm
+    from kubeslim.components.text.ptb_lm_options import get_config
 
-    record = ptb_lm.train_language_model(corpus_dir, model_dir, "small")
+    record = ptb_lm.train_language_model(corpus_dir, model_dir, get_config("small"))
     train = ptb_lm.token_stream(corpus_dir, "train")
     counts = np.bincount(train, minlength=record["vocabulary_size"]) + 1.0
     log_p = np.log(counts / counts.sum())
@@ -131,6 +133,7 @@ def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from kubeslim import corpus_spec
     from kubeslim.beam.convert_text import convert_corpus
+    from kubeslim.beam.options import ConvertTextOptions
     from kubeslim.components.text import word2vec
     from kubeslim.components.text.word2vec_options import Word2VecOptions
 
@@ -139,7 +142,7 @@ def main() -> None:
         tmp = Path(tmp)
         corpus_dir = Path(args.corpus_dir) if args.corpus_dir else tmp / "pydoc_text"
         if not args.corpus_dir:
-            convert_corpus("pydoc_text", corpus_dir)
+            convert_corpus(corpus_dir, ConvertTextOptions(corpus_name="pydoc_text"))
         descriptor = corpus_spec.read_descriptor(corpus_dir)
         vocabulary = corpus_spec.read_vocabulary(corpus_dir)
         words = descriptor["splits"]["train"]["num_tokens"][corpus_spec.TOKENS_KEY]

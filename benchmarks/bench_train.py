@@ -108,7 +108,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
         for model_name, (label, shape) in CASES.items():
             out = Path(tmp) / label
-            convert_dataset(synthetic_dataset(label, shape, 10_000), out)
+            convert_dataset(out, dataset=synthetic_dataset(label, shape, 10_000))
             rates = measure(out, model_name, args.steps, args.epochs, args.repeats)
             tfrecords = statistics.median(rates["tfrecords"])
             in_memory = statistics.median(rates["in_memory"])

@@ -10,6 +10,7 @@ import keras
 import tensorflow as tf
 
 from kubeslim.components.nets import nets_factory
+from kubeslim.components.options import BenchmarkOptions
 
 log = logging.getLogger(__name__)
 
@@ -26,27 +27,30 @@ def _time_batches(step, images: tf.Tensor, num_batches: int, warmup: int) -> lis
 
 
 def benchmark_network(
-    model_name: str,
+    options: BenchmarkOptions | None = None,
     *,
-    batch_size: int = 32,
-    num_batches: int = 10,
     warmup: int = 2,
-    image_size: int | None = None,
     num_classes: int = 1000,
     channels: int = 3,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Seconds per batch of ``model_name``: inference, and a training step's forward and
-    backward pass (the gradients of the mean logit, as the AlexNet benchmark took the
+    """Seconds per batch of ``options.model_name``: inference, and a training step's forward
+    and backward pass (the gradients of the mean logit, as the AlexNet benchmark took the
     gradient of an L2 loss; no optimizer update).
 
     Returns:
       Mean and standard deviation per batch for ``forward`` and ``forward_backward``, and
       images per second for each.
     """
+    options = options or BenchmarkOptions()
+    model_name, batch_size, num_batches = (
+        options.model_name,
+        options.batch_size,
+        options.num_batches,
+    )
     keras.utils.set_random_seed(seed)
     model = nets_factory.build_network(
-        model_name, num_classes, image_size=image_size, channels=channels
+        model_name, num_classes, image_size=options.image_size or None, channels=channels
     )
     size = model.input_shape[1]
     images = tf.random.uniform((batch_size, size, size, channels), -1.0, 1.0)

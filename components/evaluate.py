@@ -9,10 +9,11 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from kubeslim import dataset_spec
+from kubeslim.components.options import EvalOptions
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import OutputDir, claim_dir, write_text_atomic
+from kubeslim.model_spec import METRICS_FILE
 
-METRICS_FILE = "metrics.json"
 CONFUSION_PLOT_FILE = "confusion_matrix.png"
 
 log = logging.getLogger(__name__)
@@ -75,17 +76,14 @@ def evaluate(
     dataset_dir: str | Path,
     model_dir: str | Path,
     output_dir: str | Path,
-    *,
-    split: str | None = None,
-    checkpoint_path: str | None = None,
-    batch_size: int = 256,
-    overwrite: bool = False,
+    options: EvalOptions | None = None,
 ) -> dict[str, Any]:
-    """Evaluates a checkpoint of ``model_dir`` on ``split`` of ``dataset_dir`` (by default the
-    held-out split: ``test``, else ``validation``).
+    """Evaluates a checkpoint of ``model_dir`` (``options.checkpoint_path``, else the latest) on
+    ``options.split`` of ``dataset_dir`` (by default the held-out split: ``test``, else
+    ``validation``).
 
     Writes ``metrics.json`` and ``confusion_matrix.png`` to ``output_dir`` (see
-    ``fileio.OutputDir``; ``overwrite`` replaces a kubeslim output of another kind).
+    ``fileio.OutputDir``).
 
     Raises:
       KubeslimError: the split has no examples, or an input is not what it should be.
@@ -97,18 +95,20 @@ def evaluate(
 
     from kubeslim.components.model_dir import load_model, load_transform
 
+    options = options or EvalOptions()
     output = OutputDir(
         output_dir,
         "evaluation",
-        overwrite=overwrite,
+        overwrite=options.overwrite,
         inputs={"--dataset_dir": dataset_dir, "--model_dir": model_dir},
     )
-    model, config, checkpoint_path = load_model(model_dir, checkpoint_path)
-    split = split or dataset_spec.held_out_split(dataset_spec.read_descriptor(dataset_dir))
+    model, config, checkpoint_path = load_model(model_dir, options.checkpoint_path or None)
+    descriptor = dataset_spec.read_descriptor(dataset_dir)
+    split = options.split or dataset_spec.held_out_split(descriptor)
     ds = config.make_dataset(
         dataset_dir,
         split,
-        batch_size=batch_size,
+        batch_size=options.batch_size,
         is_training=False,
         transform=load_transform(model_dir, config),
     )
@@ -143,22 +143,22 @@ def evaluate_checkpoints(
     dataset_dir: str | Path,
     model_dir: str | Path,
     output_dir: str | Path,
-    *,
-    split: str | None = None,
-    eval_interval_secs: float = 60,
-    timeout_secs: float | None = None,
-    batch_size: int = 256,
+    options: EvalOptions | None = None,
 ) -> list[dict[str, Any]]:
     """TF-Slim's evaluation loop: evaluates the latest checkpoint of ``model_dir``, then each
-    new one as training writes it, until none arrives for ``timeout_secs`` (forever when
-    None). Each checkpoint's metrics and plot go to ``output_dir/step-N``; ``history.json``
-    lists them all and ``logs/`` has them for TensorBoard.
+    new one as training writes it, until none arrives for ``options.timeout_secs`` (forever
+    when 0), looking every ``options.eval_interval_secs``. Each checkpoint's metrics and plot
+    go to ``output_dir/step-N``; ``history.json`` lists them all and ``logs/`` has them for
+    TensorBoard.
 
     Returns:
       The metrics of every checkpoint evaluated, oldest first.
     """
+    import dataclasses
+
     import tensorflow as tf
 
+    options = options or EvalOptions()
     history: list[dict[str, Any]] = []
     output_dir = claim_dir(
         output_dir,
@@ -167,17 +167,13 @@ def evaluate_checkpoints(
         what="--output_dir",
     )
     for checkpoint in tf.train.checkpoints_iterator(
-        str(model_dir), min_interval_secs=eval_interval_secs, timeout=timeout_secs
+        str(model_dir),
+        min_interval_secs=options.eval_interval_secs,
+        timeout=options.timeout_secs or None,
     ):
         step = int(checkpoint.rsplit("-", 1)[1])
-        metrics = evaluate(
-            dataset_dir,
-            model_dir,
-            output_dir / f"step-{step}",
-            split=split,
-            checkpoint_path=checkpoint,
-            batch_size=batch_size,
-        )
+        one = dataclasses.replace(options, checkpoint_path=checkpoint, watch=False)
+        metrics = evaluate(dataset_dir, model_dir, output_dir / f"step-{step}", one)
         history.append(
             {k: metrics[k] for k in ("checkpoint", "top1_accuracy", "top5_accuracy", "loss")}
             | {"step": step}
@@ -189,6 +185,9 @@ def evaluate_checkpoints(
         writer.close()
         write_text_atomic(output_dir / "history.json", json.dumps(history, indent=2) + "\n")
     log.info(
-        "no new checkpoint in %s for %s s: %d evaluated", model_dir, timeout_secs, len(history)
+        "no new checkpoint in %s for %s s: %d evaluated",
+        model_dir,
+        options.timeout_secs,
+        len(history),
     )
     return history

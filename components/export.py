@@ -24,13 +24,14 @@ import tensorflow as tf
 
 from kubeslim import dataset_spec
 from kubeslim.components.model_dir import (
-    TRANSFORM_DIR,
     ModelConfig,
     copy_transform,
     load_model,
     load_transform,
 )
+from kubeslim.components.options import ExportOptions
 from kubeslim.fileio import OutputDir
+from kubeslim.model_spec import TRANSFORM_DIR
 
 SERVING_SIGNATURE = "serving_default"
 TOP_K = 5
@@ -91,24 +92,23 @@ class ServingModule(tf.Module):
 def export_saved_model(
     model_dir: str | Path,
     export_dir: str | Path,
-    *,
-    checkpoint_path: str | None = None,
-    overwrite: bool = False,
+    options: ExportOptions | None = None,
 ) -> Path:
-    """Writes the SavedModel of a checkpoint in ``model_dir`` to ``export_dir`` (see
-    ``fileio.OutputDir``; ``overwrite`` replaces a kubeslim output of another kind).
+    """Writes the SavedModel of a checkpoint in ``model_dir`` (``options.checkpoint_path``,
+    else the latest) to ``export_dir`` (see ``fileio.OutputDir``).
 
     Returns:
       The export directory.
     """
+    options = options or ExportOptions()
     output = OutputDir(
         export_dir,
         "saved_model",
-        overwrite=overwrite,
+        overwrite=options.overwrite,
         inputs={"--model_dir": model_dir},
         what="--export_dir",
     )
-    model, config, checkpoint_path = load_model(model_dir, checkpoint_path)
+    model, config, checkpoint_path = load_model(model_dir, options.checkpoint_path or None)
     module = ServingModule(model, config, load_transform(model_dir, config))
     with output.staging() as tmp:
         tf.saved_model.save(

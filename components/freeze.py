@@ -21,6 +21,7 @@ from kubeslim import dataset_spec
 from kubeslim.components import input_pipeline
 from kubeslim.components.export import IMAGES_SIGNATURE
 from kubeslim.components.model_dir import ModelConfig, load_transform
+from kubeslim.components.options import FreezeOptions
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import OutputDir
 
@@ -53,17 +54,33 @@ def output_tensor_names(signature: Any, frozen: Any) -> dict[str, str]:
 
 
 def freeze_saved_model(
-    export_dir: str | Path, output_dir: str | Path, *, overwrite: bool = False
+    export_dir: str | Path,
+    output_dir: str | Path,
+    options: FreezeOptions | None = None,
+    *,
+    check_dataset_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Freezes the ``classify_images`` signature of ``export_dir`` into ``output_dir`` (see
-    ``fileio.OutputDir``; ``overwrite`` replaces a kubeslim output of another kind).
+    ``fileio.OutputDir``). Given ``check_dataset_dir``, the frozen graph is compared with the
+    SavedModel on its held-out split first, and nothing is written unless they agree within
+    ``options.max_difference``.
+
+    Raises:
+      KubeslimError: an input is not what it should be, or the check fails.
 
     Returns:
-      The node-name record written to ``frozen_graph.json``.
+      The record written to ``frozen_graph.json``: tensor names, and the difference found by
+      the check (``max_abs_difference``) when there was one.
     """
+    options = options or FreezeOptions()
     output = OutputDir(
-        output_dir, "frozen_graph", overwrite=overwrite, inputs={"--export_dir": export_dir}
+        output_dir,
+        "frozen_graph",
+        overwrite=options.overwrite,
+        inputs={"--export_dir": export_dir, "--check_dataset_dir": check_dataset_dir},
     )
+    if check_dataset_dir is not None:  # before any work
+        dataset_spec.held_out_split(dataset_spec.read_descriptor(check_dataset_dir))
     signature, frozen = frozen_signature(export_dir)
     graph_def = frozen.graph.as_graph_def()
     record = {
@@ -76,6 +93,16 @@ def freeze_saved_model(
     with output.staging() as tmp:
         (tmp / GRAPH_FILE).write_bytes(graph_def.SerializeToString())
         (tmp / NODES_FILE).write_text(json.dumps(record, indent=2) + "\n")
+        if check_dataset_dir is not None:
+            difference = max_abs_difference(tmp, export_dir, check_dataset_dir)
+            if difference > options.max_difference:
+                raise KubeslimError(
+                    f"the frozen graph differs from the SavedModel by {difference:.3g} > "
+                    f"--max_difference {options.max_difference} on the held-out split of "
+                    f"{check_dataset_dir}; nothing was written"
+                )
+            record["max_abs_difference"] = difference
+            (tmp / NODES_FILE).write_text(json.dumps(record, indent=2) + "\n")
     log.info(
         "froze %s: %d nodes, inputs %s, outputs %s",
         export_dir,

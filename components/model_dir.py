@@ -21,13 +21,10 @@ from kubeslim.components.nets import nets_factory
 from kubeslim.components.preprocessing import preprocessing_factory
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import write_text_atomic
+from kubeslim.model_spec import CONFIG_FILE, TRANSFORM_DIR
 
 MODEL_DIR_KIND = "classifier_model"  # its kind in the kubeslim marker (``fileio``)
-CONFIG_FILE = "model_config.json"
-TRAINING_FILE = "training.json"
 CHECKPOINT_PREFIX = "model.ckpt"
-LOGS_DIR = "logs"
-TRANSFORM_DIR = "transform"
 _STATISTICS = ("pixel_mean", "pixel_std")
 
 
@@ -176,6 +173,11 @@ def load_model(
     """
     config = ModelConfig.load(model_dir)
     checkpoint_path = checkpoint_path or latest_checkpoint(model_dir)
+    if not tf.io.gfile.exists(f"{checkpoint_path}.index"):
+        raise KubeslimError(
+            f"--checkpoint_path {checkpoint_path}: no such checkpoint (a prefix such as "
+            f"{Path(model_dir) / CHECKPOINT_PREFIX}-1000, whose .index file exists)"
+        )
     model = config.build()
     if not config.uses_moving_averages:
         tf.train.Checkpoint(model=model).restore(checkpoint_path).expect_partial()

@@ -5,8 +5,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from kubeslim.components.evaluate import METRICS_FILE
+from kubeslim.components.options import GateOptions
 from kubeslim.errors import KubeslimError
+from kubeslim.model_spec import METRICS_FILE
 
 
 def read_metrics(location: str) -> dict[str, Any]:
@@ -46,9 +47,11 @@ def bless(
 
 
 def check_evaluation(
-    evaluation_dir: str | Path, threshold: float, blessed_evaluation: str = ""
+    evaluation_dir: str | Path, options: GateOptions | None = None
 ) -> tuple[bool, str]:
-    """``bless`` for an evaluation directory against an optional blessed one."""
+    """``bless`` for an evaluation directory against ``options``: the accuracy threshold and
+    the blessed model's evaluation, if any."""
+    options = options or GateOptions()
     metrics = json.loads((Path(evaluation_dir) / METRICS_FILE).read_text())
-    blessed = read_metrics(blessed_evaluation) if blessed_evaluation else None
-    return bless(metrics, threshold, blessed)
+    blessed = read_metrics(options.blessed_evaluation) if options.blessed_evaluation else None
+    return bless(metrics, options.accuracy_threshold, blessed)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kubeslim.components.evaluate import plot_confusion_matrix
-from kubeslim.components.model_dir import TRAINING_FILE
+from kubeslim.model_spec import TRAINING_FILE
 
 
 def _png(draw) -> str:

@@ -24,6 +24,8 @@ from kubeslim.components.freeze import (
     output_tensor_names,
     preprocessed_images,
 )
+from kubeslim.components.options import TfliteOptions
+from kubeslim.errors import KubeslimError
 from kubeslim.fileio import OutputDir
 
 QUANTIZATIONS = ("float32", "float16", "int8")
@@ -36,24 +38,33 @@ log = logging.getLogger(__name__)
 def convert(
     export_dir: str | Path,
     output_dir: str | Path,
-    dataset_dir: str | Path | None = None,
-    num_calibration_images: int = 200,
+    options: TfliteOptions | None = None,
     *,
-    overwrite: bool = False,
+    dataset_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Writes ``model_float32.tflite`` and ``model_float16.tflite`` and, given
     ``dataset_dir``, ``model_int8.tflite`` calibrated on its train split, to ``output_dir``
-    (see ``fileio.OutputDir``; ``overwrite`` replaces a kubeslim output of another kind).
+    (see ``fileio.OutputDir``). Given ``dataset_dir``, every file is also compared with the
+    SavedModel on its held-out split, and nothing is written unless float32 agrees within
+    ``options.max_difference`` and int8 agrees on top-1 for ``options.min_int8_agreement``.
 
     Returns:
-      The record written to ``tflite.json``: files and sizes in bytes.
+      The record written to ``tflite.json``: files, sizes in bytes and the checks.
+
+    Raises:
+      KubeslimError: an input is not what it should be, or a check fails.
     """
+    options = options or TfliteOptions()
     output = OutputDir(
         output_dir,
         "tflite",
-        overwrite=overwrite,
+        overwrite=options.overwrite,
         inputs={"--export_dir": export_dir, "--dataset_dir": dataset_dir},
     )
+    if dataset_dir is not None:  # before any work
+        descriptor = dataset_spec.read_descriptor(dataset_dir)
+        dataset_spec.split_files(dataset_dir, descriptor, "train")
+        dataset_spec.held_out_split(descriptor)
     signature, frozen = frozen_signature(export_dir)
     sizes = {}
     with output.staging() as tmp:
@@ -67,7 +78,7 @@ def convert(
             elif quantization == "int8":
                 converter.optimizations = [tf.lite.Optimize.DEFAULT]
                 converter.representative_dataset = _representative_data(
-                    export_dir, dataset_dir, num_calibration_images
+                    export_dir, dataset_dir, options.num_calibration_images
                 )
                 converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
             path = tmp / TFLITE_FILE.format(quantization)
@@ -81,15 +92,40 @@ def convert(
             },
             "bytes": sizes,
             "source": str(export_dir),
-            "calibration_images": num_calibration_images if "int8" in sizes else 0,
+            "calibration_images": options.num_calibration_images if "int8" in sizes else 0,
         }
         (tmp / TFLITE_RECORD).write_text(json.dumps(record, indent=2) + "\n")
+        if dataset_dir is not None:
+            record["checks"] = {
+                q: compare_with_saved_model(tmp / name, export_dir, dataset_dir)
+                for q, name in record["files"].items()
+            }
+            _check(record["checks"], options, dataset_dir)
+            (tmp / TFLITE_RECORD).write_text(json.dumps(record, indent=2) + "\n")
     log.info(
         "TFLite written to %s: %s",
         output_dir,
         ", ".join(f"{q} {n / 1e6:.2f} MB" for q, n in sizes.items()),
     )
     return record
+
+
+def _check(checks: dict[str, dict[str, float]], options: TfliteOptions, dataset_dir) -> None:
+    """Raises ``KubeslimError`` when float32 or int8 falls short of ``options``."""
+    difference = checks["float32"]["max_abs_difference"]
+    if difference > options.max_difference:
+        raise KubeslimError(
+            f"TFLite float32 differs from the SavedModel by {difference:.3g} > --max_difference "
+            f"{options.max_difference} on the held-out split of {dataset_dir}; nothing was "
+            "written"
+        )
+    agreement = checks["int8"]["top1_agreement"]
+    if agreement < options.min_int8_agreement:
+        raise KubeslimError(
+            f"TFLite int8 agrees with the SavedModel's top-1 on {agreement:.4f} of the "
+            f"held-out images of {dataset_dir} < --min_int8_agreement "
+            f"{options.min_int8_agreement}; nothing was written"
+        )
 
 
 def _representative_data(

@@ -9,7 +9,7 @@ directory (see ``distribute``).
 """
 
 import contextlib
-import json
+import dataclasses
 import logging
 import math
 import shutil
@@ -26,20 +26,26 @@ from kubeslim import dataset_spec
 from kubeslim.components import distribute, fine_tune
 from kubeslim.components.model_dir import (
     CHECKPOINT_PREFIX,
-    CONFIG_FILE,
-    LOGS_DIR,
     MODEL_DIR_KIND,
-    TRAINING_FILE,
     ModelConfig,
     check_transform_dir,
     copy_transform,
     load_transform,
 )
 from kubeslim.components.nets import nets_factory
-from kubeslim.components.optimization import OptimizerOptions, make_optimizer
-from kubeslim.components.preprocessing import preprocessing_factory
+from kubeslim.components.optimization import make_optimizer
+from kubeslim.components.options import TrainOptions
+from kubeslim.components.resources import check_batch_fits
+from kubeslim.components.training_callbacks import (
+    CheckpointEveryEpoch,
+    StopAtStep,
+    StopOnNonFiniteLoss,
+    TrainingRecord,
+    TrainingSummaries,
+)
 from kubeslim.errors import KubeslimError
-from kubeslim.fileio import claim_dir, write_text_atomic
+from kubeslim.fileio import check_claim, claim_dir
+from kubeslim.model_spec import CONFIG_FILE, LOGS_DIR, TRAINING_FILE
 
 log = logging.getLogger(__name__)
 
@@ -72,71 +78,6 @@ class SparseCrossentropy(keras.losses.Loss):
         )
 
 
-class _CheckpointEveryEpoch(keras.callbacks.Callback):
-    def __init__(self, manager: tf.train.CheckpointManager, step: tf.Variable):
-        super().__init__()
-        self._manager = manager
-        self._step = step
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        path = self._manager.save(checkpoint_number=int(self._step.numpy()))
-        log.info("epoch %d: saved %s", epoch + 1, path)
-
-
-class _StopOnNonFiniteLoss(keras.callbacks.Callback):
-    """Ends training with a clear error when the loss becomes NaN or infinite; the epoch's
-    checkpoint is not written, so the last good one stays the latest."""
-
-    def __init__(self, manager: tf.train.CheckpointManager, step: tf.Variable):
-        super().__init__()
-        self._manager = manager
-        self._step = step
-
-    def on_train_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
-        loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(float(loss)):
-            last = self._manager.latest_checkpoint or "none (no epoch finished)"
-            raise KubeslimError(
-                f"loss became {float(loss)} at step {int(self._step.numpy())}; training "
-                f"stopped and the last good checkpoint is kept: {last}. Lower "
-                "--learning_rate or check the input data."
-            )
-
-
-class _TrainingSummaries(keras.callbacks.Callback):
-    """Writes the learning rate and images per second to TensorBoard each epoch."""
-
-    def __init__(self, log_dir: Path, batch_size: int, steps_per_epoch: int):
-        super().__init__()
-        self._writer = tf.summary.create_file_writer(str(log_dir / "train"))
-        self._images = batch_size * steps_per_epoch
-        self._start = 0.0
-
-    def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        images_per_second = self._images / (time.perf_counter() - self._start)
-        learning_rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-        with self._writer.as_default(step=epoch):
-            tf.summary.scalar("learning_rate", learning_rate)
-            tf.summary.scalar("images_per_second", images_per_second)
-        self._writer.flush()
-        if logs is not None:  # the history keeps the learning rate; speed is not reproducible
-            logs["learning_rate"] = learning_rate
-
-
-class _StopAtStep(keras.callbacks.Callback):
-    def __init__(self, max_steps: int, step: tf.Variable):
-        super().__init__()
-        self._max_steps = max_steps
-        self._step = step
-
-    def on_train_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
-        if int(self._step.numpy()) >= self._max_steps:
-            self.model.stop_training = True
-
-
 @contextlib.contextmanager
 def _precision_policy(mixed_precision: bool) -> Iterator[str]:
     """``mixed_float16`` on GPU, ``mixed_bfloat16`` on CPU, for the duration of training."""
@@ -149,33 +90,6 @@ def _precision_policy(mixed_precision: bool) -> Iterator[str]:
         yield policy
     finally:
         keras.mixed_precision.set_global_policy(previous)
-
-
-class _TrainingRecord(keras.callbacks.Callback):
-    """Keeps ``training.json`` current after every epoch: the run's settings and the per-epoch
-    history, which starts with the earlier run's epochs when this one resumed, so a killed run
-    loses no history. It runs before the epoch's checkpoint is saved: a kill between the two
-    redoes the epoch and loses no entry."""
-
-    def __init__(self, path: Path, record: dict[str, Any], initial_epoch: int):
-        super().__init__()
-        self.path = path
-        earlier = json.loads(path.read_text())["history"] if path.is_file() else {}
-        self.record = {
-            **record,
-            "history": {k: v[:initial_epoch] for k, v in earlier.items()},
-        }
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        for key, value in (logs or {}).items():
-            self.record["history"].setdefault(key, []).append(float(value))
-        self.save()
-
-    def save(self, **fields: Any) -> dict[str, Any]:
-        """Adds ``fields`` to the record and writes it; returns it."""
-        self.record.update(fields)
-        write_text_atomic(self.path, json.dumps(self.record, indent=2) + "\n")
-        return self.record
 
 
 def _check_resumable(model_dir: Path, config: ModelConfig) -> None:
@@ -211,141 +125,90 @@ def _split_scopes(scopes: str | list[str] | None) -> list[str]:
 def train(
     dataset_dir: str | Path,
     model_dir: str | Path,
+    options: TrainOptions | None = None,
     *,
-    model_name: str = "lenet",
-    preprocessing_name: str | None = None,
-    image_size: int | None = None,
-    batch_size: int = 32,
-    num_epochs: int = 10,
-    max_steps: int | None = None,
-    weight_decay: float = 4e-5,
-    label_smoothing: float = 0.0,
-    labels_offset: int = 0,
-    checkpoint_path: str | None = None,
-    checkpoint_exclude_scopes: str | list[str] | None = None,
-    trainable_scopes: str | list[str] | None = None,
-    ignore_missing_vars: bool = False,
-    mixed_precision: bool = False,
-    seed: int = 0,
     transform_dir: str | Path | None = None,
-    **optimizer_flags: Any,
 ) -> dict[str, Any]:
-    """Trains ``model_name`` on the train split of ``dataset_dir``.
+    """Trains ``options.model_name`` on the train split of ``dataset_dir``.
 
     Args:
       dataset_dir: a directory written by ``kubeslim convert``.
       model_dir: where checkpoints, logs and the model config go; training resumes from the
-        latest checkpoint found there.
-      model_name: a name in ``nets_factory``.
-      preprocessing_name: a name in ``preprocessing_factory``; the network's own by default.
-      image_size: network input size; the network's default by default.
-      batch_size: examples per step, over all replicas.
-      num_epochs: passes over the training split.
-      max_steps: stop after this many steps in all, if sooner than ``num_epochs``.
-      weight_decay: L2 scale on the kernels (TF-Slim's default, 4e-5).
-      label_smoothing: TF-Slim's label smoothing of the one-hot targets.
-      labels_offset: subtracted from every label (1 drops a background class 0); examples
-        with a smaller label are skipped.
-      checkpoint_path: fine-tune from this TF checkpoint or Keras weights file; used only
-        when ``model_dir`` has no checkpoint yet (step 0), as in TF-Slim.
-      checkpoint_exclude_scopes: comma-separated scopes not restored from it
-        (``InceptionV3/Logits``).
-      trainable_scopes: comma-separated scopes to train; all when empty.
-      ignore_missing_vars: initialize variables the checkpoint lacks instead of failing.
-      mixed_precision: compute in float16 on GPU (bfloat16 on CPU), keep float32 weights.
-      seed: initialization and shuffle seed.
+        latest checkpoint found there (the model there must be the one ``options`` asks for).
+      options: TF-Slim's training flags (``TrainOptions``; its defaults if None).
       transform_dir: a ``kubeslim analyze`` output; its statistics feed the preprocessing, and
         a copy goes into the model directory for evaluation and export.
-      **optimizer_flags: fields of ``OptimizerOptions`` (``optimizer``, ``learning_rate``,
-        ``learning_rate_decay_type``, ``moving_average_decay``...).
 
     Returns:
       The training record written to ``training.json``: hyper-parameters and per-epoch history.
+
+    Raises:
+      KubeslimError: an input is not what it should be, or the model directory holds another
+        model; nothing is written then.
     """
     strategy = distribute.strategy_from_environment()  # first, before any TensorFlow op
-    try:
-        options = OptimizerOptions(**optimizer_flags)
-    except TypeError as e:
-        raise KubeslimError(f"unknown training option: {e}") from None
-    options.check()
-    net_fn = nets_factory.get_network_fn(model_name)
-    if batch_size < 1 or num_epochs < 1 or (max_steps is not None and max_steps < 1):
-        raise KubeslimError("--batch_size, --num_epochs and --max_steps must be at least 1")
-    if not 0 <= label_smoothing < 1:
-        raise KubeslimError(f"--label_smoothing must be in [0, 1), got {label_smoothing}")
+    options = options or TrainOptions()
+    net_fn = nets_factory.get_network_fn(options.model_name)
     descriptor = dataset_spec.read_descriptor(dataset_dir)
-    if not 0 <= labels_offset < descriptor["num_classes"] - 1:
+    labels_offset = options.labels_offset
+    if labels_offset >= descriptor["num_classes"] - 1:
         raise KubeslimError(
             f"--labels_offset {labels_offset} leaves fewer than 2 of the "
             f"{descriptor['num_classes']} classes"
         )
     config = ModelConfig(
-        model_name=model_name,
-        preprocessing_name=preprocessing_name or net_fn.preprocessing_name,
-        image_size=image_size or net_fn.default_image_size,
+        model_name=options.model_name,
+        preprocessing_name=options.preprocessing_name or net_fn.preprocessing_name,
+        image_size=options.image_size or net_fn.default_image_size,
         channels=descriptor["image_shape"][-1],
         num_classes=descriptor["num_classes"] - labels_offset,
         class_names=tuple(descriptor["class_names"][labels_offset:]),
         dataset_name=descriptor["name"],
         uses_transform=transform_dir is not None,
         labels_offset=labels_offset,
-        uses_moving_averages=options.moving_average_decay is not None,
+        uses_moving_averages=options.moving_average_decay > 0,
     )
-    preprocessing_factory.get_preprocessing(config.preprocessing_name)
-    if config.image_size < 1:
-        raise KubeslimError(f"--image_size must be at least 1, got {config.image_size}")
     if transform_dir is not None:
         check_transform_dir(transform_dir)
     per_class = descriptor["splits"]["train"]["examples_per_class"]
     num_examples = sum(per_class.get(name, 0) for name in config.class_names)
     if not num_examples:
         raise KubeslimError(f"the train split of {dataset_dir} has no examples to train on")
+    batch_size, num_epochs, max_steps = options.batch_size, options.num_epochs, options.max_steps
+    if batch_size > num_examples:
+        raise KubeslimError(
+            f"--batch_size {batch_size} is larger than the {num_examples} training examples of "
+            f"{dataset_dir}: give --batch_size {num_examples} or less"
+        )
     model_dir = Path(model_dir)
     _check_resumable(model_dir, config)
-    chief = distribute.is_chief(strategy)
-    if chief:
-        claim_dir(
-            model_dir,
-            MODEL_DIR_KIND,
-            inputs={
-                "--dataset_dir": dataset_dir,
-                "--transform_dir": transform_dir,
-                "--checkpoint_path": checkpoint_path,
-            },
-            what="--model_dir",
-        )
-    write_dir = model_dir if chief else Path(tempfile.mkdtemp(prefix="kubeslim-worker-"))
-    if transform_dir is not None:
-        copy_transform(transform_dir, write_dir)
-    if chief:
-        config.save(model_dir)
-    transform = load_transform(write_dir, config)
+    claim = {
+        "kind": MODEL_DIR_KIND,
+        "inputs": {
+            "--dataset_dir": dataset_dir,
+            "--transform_dir": transform_dir,
+            "--checkpoint_path": options.checkpoint_path,
+        },
+        "what": "--model_dir",
+    }
+    check_claim(model_dir, **claim)
 
     steps_per_epoch = math.ceil(num_examples / batch_size)
-    if max_steps is not None:
+    if max_steps:
         num_epochs = min(num_epochs, math.ceil(max_steps / steps_per_epoch))
-    keras.utils.set_random_seed(seed)
-    with _precision_policy(mixed_precision) as policy, strategy.scope():
-        model = config.build(weight_decay=weight_decay)
+    keras.utils.set_random_seed(options.seed)
+    with _precision_policy(options.mixed_precision) as policy, strategy.scope():
+        model = config.build(weight_decay=options.weight_decay)
+        check_batch_fits(model, batch_size, policy)  # before anything is written
         opt = make_optimizer(options, steps_per_epoch)
-        trainable = fine_tune.set_trainable_scopes(model, _split_scopes(trainable_scopes))
-        loss = SparseCrossentropy(config.num_classes, label_smoothing)
+        trainable = fine_tune.set_trainable_scopes(model, _split_scopes(options.trainable_scopes))
+        loss = SparseCrossentropy(config.num_classes, options.label_smoothing)
         model.compile(optimizer=opt, loss=loss, metrics=["accuracy"])
         opt = model.optimizer  # a LossScaleOptimizer wraps it under mixed_float16
         opt.build(model.trainable_variables)
-    train_ds = config.make_dataset(
-        dataset_dir,
-        "train",
-        batch_size=batch_size,
-        is_training=True,
-        seed=seed,
-        transform=transform,
-    )
 
+    # Resume, or start from --checkpoint_path: both fail before anything is written.
     checkpoint = tf.train.Checkpoint(model=model, optimizer=opt)
-    manager = tf.train.CheckpointManager(
-        checkpoint, str(write_dir), max_to_keep=5, checkpoint_name=CHECKPOINT_PREFIX
-    )
     initial_epoch = 0
     latest = tf.train.latest_checkpoint(str(model_dir))
     if latest:
@@ -361,17 +224,41 @@ def train(
         log.info("resuming from %s (epoch %d)", latest, initial_epoch)
         if options.learning_rate_decay_type == "fixed":  # the flag wins over the restored value
             opt.learning_rate = options.learning_rate
-        if checkpoint_path:
-            log.info("--checkpoint_path %s ignored: resuming instead", checkpoint_path)
-    elif checkpoint_path:
+        if options.checkpoint_path:
+            log.info("--checkpoint_path %s ignored: resuming instead", options.checkpoint_path)
+    elif options.checkpoint_path:
         fine_tune.restore_for_fine_tuning(
-            model, checkpoint_path, _split_scopes(checkpoint_exclude_scopes), ignore_missing_vars
+            model,
+            options.checkpoint_path,
+            _split_scopes(options.checkpoint_exclude_scopes),
+            options.ignore_missing_vars,
         )
+
+    chief = distribute.is_chief(strategy)
+    if chief:
+        claim_dir(model_dir, **claim)
+    write_dir = model_dir if chief else Path(tempfile.mkdtemp(prefix="kubeslim-worker-"))
+    if transform_dir is not None:
+        copy_transform(transform_dir, write_dir)
+    if chief:
+        config.save(model_dir)
+    transform = load_transform(write_dir, config)
+    manager = tf.train.CheckpointManager(
+        checkpoint, str(write_dir), max_to_keep=5, checkpoint_name=CHECKPOINT_PREFIX
+    )
+    train_ds = config.make_dataset(
+        dataset_dir,
+        "train",
+        batch_size=batch_size,
+        is_training=True,
+        seed=options.seed,
+        transform=transform,
+    )
 
     log.info(
         "training %s on %s: %d examples, %d classes, %dx%dx%d inputs, %d epochs of %d steps, "
         "%d trainable variables, %s, %d replica(s), %s",
-        model_name,
+        options.model_name,
         config.dataset_name,
         num_examples,
         config.num_classes,
@@ -385,59 +272,56 @@ def train(
         strategy.num_replicas_in_sync,
         policy,
     )
-    record = _TrainingRecord(
+    record = TrainingRecord(
         write_dir / TRAINING_FILE,
         {
             "dataset_dir": str(dataset_dir),
-            "model_name": model_name,
-            "batch_size": batch_size,
-            "num_epochs": num_epochs,
-            "max_steps": max_steps,
-            "weight_decay": weight_decay,
-            "label_smoothing": label_smoothing,
-            "labels_offset": labels_offset,
-            "checkpoint_path": checkpoint_path,
-            "checkpoint_exclude_scopes": _split_scopes(checkpoint_exclude_scopes),
-            "trainable_scopes": _split_scopes(trainable_scopes),
+            **dataclasses.asdict(options),
+            "num_epochs": num_epochs,  # as max_steps cut it
             "precision_policy": policy,
             "replicas": strategy.num_replicas_in_sync,
-            "seed": seed,
-            **vars(options),
         },
         initial_epoch,
     )
     callbacks = [
-        _StopOnNonFiniteLoss(manager, opt.iterations),
-        _TrainingSummaries(write_dir / LOGS_DIR, batch_size, steps_per_epoch),
+        StopOnNonFiniteLoss(manager, opt.iterations),
+        TrainingSummaries(write_dir / LOGS_DIR, batch_size, steps_per_epoch),
         record,  # after the summaries (which add the learning rate), before the checkpoint
-        _CheckpointEveryEpoch(manager, opt.iterations),
+        CheckpointEveryEpoch(manager, opt.iterations),
         keras.callbacks.TensorBoard(log_dir=str(write_dir / LOGS_DIR)),
     ]
-    if max_steps is not None:
-        callbacks.insert(0, _StopAtStep(max_steps, opt.iterations))
+    if max_steps:
+        callbacks.insert(0, StopAtStep(max_steps, opt.iterations))
     start = time.perf_counter()
-    if distribute.is_multi_worker(strategy):
-        distribute.fit_multi_worker(
-            model,
-            loss,
-            train_ds,
-            strategy,
-            batch_size=batch_size,
-            epochs=num_epochs,
-            initial_epoch=initial_epoch,
-            steps_per_epoch=steps_per_epoch,
-            callbacks=callbacks,
-        )
-    else:
-        model.fit(
-            train_ds,
-            epochs=num_epochs,
-            initial_epoch=initial_epoch,
-            steps_per_epoch=steps_per_epoch,
-            shuffle=False,  # the tf.data pipeline shuffles; Keras's own flag does not apply
-            verbose=2,
-            callbacks=callbacks,
-        )
+    try:
+        if distribute.is_multi_worker(strategy):
+            distribute.fit_multi_worker(
+                model,
+                loss,
+                train_ds,
+                strategy,
+                batch_size=batch_size,
+                epochs=num_epochs,
+                initial_epoch=initial_epoch,
+                steps_per_epoch=steps_per_epoch,
+                callbacks=callbacks,
+            )
+        else:
+            model.fit(
+                train_ds,
+                epochs=num_epochs,
+                initial_epoch=initial_epoch,
+                steps_per_epoch=steps_per_epoch,
+                shuffle=False,  # the tf.data pipeline shuffles; Keras's own flag does not apply
+                verbose=2,
+                callbacks=callbacks,
+            )
+    except tf.errors.ResourceExhaustedError:
+        raise KubeslimError(
+            f"--batch_size {batch_size}: training {options.model_name} ran out of memory; "
+            f"lower --batch_size (the last good checkpoint is kept: "
+            f"{manager.latest_checkpoint or 'none'})"
+        ) from None
     seconds = time.perf_counter() - start
     steps = int(opt.iterations.numpy())
     result = record.save(

@@ -109,36 +109,3 @@ def split_files(corpus_dir: str | Path, descriptor: dict[str, Any], split: str) 
             f"{', '.join(descriptor['splits'])}"
         )
     return [str(Path(corpus_dir) / f) for f in descriptor["splits"][split]["files"]]
-
-
-def publish_vocabularies(corpus_dir: str | Path, output_dir: str | Path) -> str:
-    """Copies ``corpus_dir``'s vocabularies, transform and descriptor to ``output_dir`` and
-    returns a Markdown summary: vocabulary sizes, out-of-vocabulary rates per split, and the
-    most frequent words (the vocabularies rank words by count)."""
-    import shutil
-
-    from kubeslim.fileio import OutputDir
-
-    output = OutputDir(output_dir, "vocabulary", inputs={"--corpus_dir": corpus_dir})
-    descriptor = read_descriptor(corpus_dir)
-    features = descriptor.get("features", [TOKENS_KEY])
-    lines = [f"# Vocabulary of {descriptor['name']}", ""]
-    lines += ["| split | feature | tokens | out of vocabulary |", "| --- | --- | ---: | ---: |"]
-    for split, entry in descriptor["splits"].items():
-        for f in features:
-            tokens, oov = entry["num_tokens"][f], entry["num_out_of_vocabulary"][f]
-            rate = f"{oov / tokens:.2%}" if tokens else "-"
-            lines.append(f"| {split} | {f} | {tokens:,} | {oov:,} ({rate}) |")
-    with output.staging() as tmp:
-        for f in features:
-            words = read_vocabulary(corpus_dir, f)
-            write_vocabulary(tmp, words, f)
-            top = ", ".join(f"`{w}`" for w in words[:20])
-            lines += [
-                "",
-                f"**{f}**: {len(words):,} ids (the last for words outside it); "
-                f"most frequent: {top}",
-            ]
-        shutil.copytree(Path(corpus_dir) / TRANSFORM_DIR, tmp / TRANSFORM_DIR)
-        shutil.copy(Path(corpus_dir) / DESCRIPTOR_FILE, tmp / DESCRIPTOR_FILE)
-    return "\n".join(lines) + "\n"

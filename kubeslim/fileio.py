@@ -330,6 +330,25 @@ class OutputDir:
         _move_into_place(staged, final)
 
 
+def check_claim(
+    path: str | os.PathLike,
+    kind: str,
+    *,
+    inputs: Inputs | None = None,
+    what: str = "directory",
+) -> Path:
+    """Checks that ``claim_dir`` may claim ``path``, writing nothing; returns it absolute.
+
+    Raises:
+      KubeslimError: as ``claim_dir``.
+    """
+    out = writable_location(path, what)
+    check_not_nested(out, inputs or {}, what)
+    if problem := _refusal(out, what, kind, overwrite=False):
+        raise KubeslimError(problem)
+    return out
+
+
 def claim_dir(
     path: str | os.PathLike,
     kind: str,
@@ -347,10 +366,7 @@ def claim_dir(
       KubeslimError: the path holds something else (a directory kubeslim did not write, or a
         kubeslim output of another kind), or is nested with an input.
     """
-    out = writable_location(path, what)
-    check_not_nested(out, inputs or {}, what)
-    if problem := _refusal(out, what, kind, overwrite=False):
-        raise KubeslimError(problem)
+    out = check_claim(path, kind, inputs=inputs, what=what)
     out.mkdir(parents=True, exist_ok=True)
     if read_marker(out) is None:
         _write_marker(out, kind, _COMPLETE)

@@ -6,15 +6,10 @@ from pathlib import Path
 
 from kfp import compiler
 
-from kubeslim.components.kfp_components import DEFAULT_IMAGE
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import writable_location
-from kubeslim.pipelines.pipeline_factory import (
-    DEFAULT_PIPELINE,
-    get_pipeline_builder,
-    pipeline_name,
-)
-from kubeslim.pipelines.placement import ClusterOptions
+from kubeslim.pipelines.cluster import ClusterOptions
+from kubeslim.pipelines.pipeline_factory import DEFAULT_PIPELINE, build_pipeline, get_pipeline
 
 log = logging.getLogger(__name__)
 
@@ -36,18 +31,19 @@ def _compiled_by_kubeslim(path: Path) -> bool:
 
 def compile_pipeline(
     output_path: str | Path | None = None,
-    image: str = DEFAULT_IMAGE,
-    options: ClusterOptions | None = None,
+    cluster: ClusterOptions | None = None,
     pipeline: str = DEFAULT_PIPELINE,
 ) -> Path:
-    """Writes pipeline ``pipeline``'s IR YAML to ``output_path`` (atomically), tasks running
-    ``image`` and placed as ``options`` say. An existing file there is replaced only when it
-    is a pipeline kubeslim compiled.
+    """Writes pipeline ``pipeline``'s IR YAML to ``output_path`` (atomically), its tasks
+    running the image and placed as ``cluster`` says. An existing file there is replaced only
+    when it is a pipeline kubeslim compiled.
 
     Raises:
-      KubeslimError: the path is not a ``.yaml`` file kubeslim may write.
+      KubeslimError: an unknown pipeline, or a path that is not a ``.yaml`` file kubeslim may
+        write.
     """
-    built = get_pipeline_builder(pipeline)(image, options)
+    cluster = cluster or ClusterOptions()
+    get_pipeline(pipeline)
     output_path = Path(output_path or default_output(pipeline))
     if output_path.is_dir() or output_path.suffix not in (".yaml", ".yml"):
         raise KubeslimError(f"--output {output_path}: give a path ending in .yaml")
@@ -57,9 +53,10 @@ def compile_pipeline(
             f"--output {output_path} exists and is not a pipeline kubeslim compiled; "
             "kubeslim never replaces a file it did not write: choose another path"
         )
+    built = build_pipeline(pipeline, cluster)
     output_path.parent.mkdir(parents=True, exist_ok=True)
     partial = output_path.with_name(f".{output_path.stem}.partial{output_path.suffix}")
     compiler.Compiler().compile(built, str(partial))
     os.replace(partial, output_path)
-    log.info("compiled %s (image %s) to %s", pipeline_name(built), image, output_path)
+    log.info("compiled %s (image %s) to %s", pipeline, cluster.image, output_path)
     return output_path

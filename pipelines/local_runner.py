@@ -11,14 +11,10 @@ from typing import Any
 
 from kfp import local
 
-from kubeslim.components.evaluate import METRICS_FILE
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import writable_location
-from kubeslim.pipelines.pipeline_factory import (
-    DEFAULT_PIPELINE,
-    get_pipeline_builder,
-    pipeline_name,
-)
+from kubeslim.model_spec import METRICS_FILE
+from kubeslim.pipelines.pipeline_factory import DEFAULT_PIPELINE, build_pipeline, get_pipeline
 
 DEFAULT_PIPELINE_ROOT = Path("runs")
 _EXECUTOR_OUTPUT = "executor_output.json"
@@ -35,11 +31,13 @@ class LocalRun:
       outputs: ``task/output`` -> path of each output artifact.
       metrics: the evaluation metrics (``metrics.json`` of the evaluate task's
         ``evaluation`` output).
+      parameters: every parameter's value, defaults included.
     """
 
     run_dir: Path
     outputs: dict[str, Path]
     metrics: dict[str, Any]
+    parameters: dict[str, Any]
 
 
 def run_local(
@@ -52,14 +50,18 @@ def run_local(
     Args:
       pipeline_root: where runs are written, one directory per run.
       pipeline: the pipeline's registered name.
-      **params: pipeline parameters (see the pipeline's builder).
+      **params: pipeline parameters (``kubeslim run-local --help`` lists them); the
+        pipeline's defaults for the others.
 
     Returns:
       The run's outputs and metrics.
 
     Raises:
-      KubeslimError: a task failed (its log is above, in the task's output).
+      KubeslimError: an unknown parameter or a bad value (before anything runs), or a task
+        failed (its log is above, in the task's output).
     """
+    definition = get_pipeline(pipeline)
+    values = definition.check(params)
     root = writable_location(pipeline_root, "--pipeline_root")
     root.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -68,8 +70,8 @@ def run_local(
         pipeline_root=str(root),
         raise_on_error=True,
     )
-    built = get_pipeline_builder(pipeline)()
-    name = pipeline_name(built)
+    built = build_pipeline(pipeline)
+    name = definition.name
     earlier = set(root.glob(f"{name}-*"))
     with warnings.catch_warnings():
         # The tasks name the project's image; locally this environment stands in for it, and
@@ -89,4 +91,4 @@ def run_local(
     }
     (metrics_path,) = run_dir.glob(f"evaluate-*/evaluation/{METRICS_FILE}")
     metrics = json.loads(metrics_path.read_text())
-    return LocalRun(run_dir=run_dir, outputs=outputs, metrics=metrics)
+    return LocalRun(run_dir=run_dir, outputs=outputs, metrics=metrics, parameters=values)

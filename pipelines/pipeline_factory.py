@@ -1,32 +1,47 @@
-"""Maps pipeline names to their builders: a new pipeline is one module and one line here."""
+"""Maps pipeline names to their definitions (``parameters.PipelineDefinition``): a new
+pipeline is one module and one line here. Listing the names and their parameters loads no
+kfp."""
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from kfp.dsl.base_component import BaseComponent
+from kubeslim.pipelines.cluster import ClusterOptions
+from kubeslim.pipelines.parameters import PipelineDefinition
+from kubeslim.registry import LazyRegistry
 
-from kubeslim.errors import KubeslimError
-from kubeslim.pipelines import image_classifier, text_models
+if TYPE_CHECKING:
+    from kfp.dsl.graph_component import GraphComponent
 
-PIPELINES: dict[str, Callable[..., BaseComponent]] = {
-    "image_classifier": image_classifier.create_pipeline,
-    "language_model": text_models.create_language_model_pipeline,
-    "translation": text_models.create_translation_pipeline,
-    "word2vec": text_models.create_word2vec_pipeline,
-}
+PIPELINES = LazyRegistry(
+    "kubeslim.pipelines",
+    {
+        "image_classifier": "image_classifier:PIPELINE",
+        "language_model": "text_models:LANGUAGE_MODEL",
+        "translation": "text_models:TRANSLATION",
+        "word2vec": "text_models:WORD2VEC",
+    },
+    "pipeline",
+)
 DEFAULT_PIPELINE = "image_classifier"
 
 
-def get_pipeline_builder(name: str) -> Callable[..., BaseComponent]:
-    """The builder of pipeline ``name``: ``(image, options) -> pipeline``.
+def get_pipeline(name: str) -> PipelineDefinition:
+    """The definition of pipeline ``name``.
 
     Raises:
       KubeslimError: ``name`` is not registered.
     """
-    if name not in PIPELINES:
-        raise KubeslimError(f"unknown pipeline {name!r}; known: {', '.join(sorted(PIPELINES))}")
-    return PIPELINES[name]
+    return PIPELINES.get_entry(name)
 
 
-def pipeline_name(pipeline: BaseComponent) -> str:
-    """The name the pipeline is compiled, uploaded and run under."""
-    return pipeline.pipeline_spec.pipeline_info.name
+def build_pipeline(name: str, cluster: ClusterOptions | None = None) -> "GraphComponent":
+    """Pipeline ``name`` as KFP's ``dsl.pipeline`` makes it, its tasks placed as ``cluster``
+    says (the defaults if None).
+
+    Raises:
+      KubeslimError: ``name`` is not registered.
+    """
+    from kfp import dsl
+
+    definition = get_pipeline(name)
+    function = definition.function(cluster or ClusterOptions())
+    return dsl.pipeline(name=definition.name, description=definition.description)(function)

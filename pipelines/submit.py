@@ -9,6 +9,7 @@ never printed. An unreachable or refusing host ends with a one-line error.
 
 import json
 import logging
+import os
 import urllib.error
 import urllib.request
 import warnings
@@ -17,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from kubeslim.errors import KubeslimError
+from kubeslim.options import Options, option
 
 TOKEN_ENV = "KFP_TOKEN"
+HOST_ENV = "KF_PIPELINES_ENDPOINT"
 HEALTHZ = "/apis/v2beta1/healthz"
 
 log = logging.getLogger(__name__)
@@ -73,35 +76,65 @@ def cron_schedule(expression: str) -> str:
     )
 
 
+def _cron_problem(expression: str) -> str | None:
+    if not expression:
+        return None
+    try:
+        cron_schedule(expression)
+    except KubeslimError:
+        return "be a cron expression of 5 fields (minute hour day month weekday) or 6"
+    return None
+
+
+@dataclass(frozen=True)
+class SubmitOptions(Options):
+    """Where and how ``kubeslim submit`` starts a pipeline."""
+
+    host: str = option("", f'Kubeflow Pipelines API address; "" is ${HOST_ENV}')
+    version_name: str = option("", 'the pipeline version\'s name; "" is the time')
+    experiment: str = option(
+        "kubeslim", "the experiment", check=lambda v: None if v else "be given"
+    )
+    run_name: str = option("", "the run's name; \"\" is the pipeline's and the version's")
+    schedule: str = option(
+        "",
+        "a cron expression (5 fields, or 6 with seconds first): a recurring run instead",
+        check=_cron_problem,
+    )
+
+
 def submit_pipeline(
-    host: str,
     package_path: str | Path,
-    *,
-    version_name: str,
-    experiment_name: str = "kubeslim",
-    run_name: str | None = None,
+    options: SubmitOptions,
     parameters: dict[str, Any] | None = None,
-    schedule: str | None = None,
+    *,
     token: str | None = None,
     timeout: float = 10,
 ) -> Submission:
-    """Uploads ``package_path`` as version ``version_name`` and starts a run (or, with
-    ``schedule``, a recurring run) with ``parameters``.
+    """Uploads ``package_path`` as a new version and starts a run (or, with a schedule, a
+    recurring run) with ``parameters``, as ``options`` say.
 
     Raises:
-      KubeslimError: the package is missing, the host cannot be reached or refuses, or the
-        API answers an error.
+      KubeslimError: no host, the package is missing, the host cannot be reached or refuses,
+        or the API answers an error.
     """
+    import time
+
     import kfp
     import kfp_server_api
 
+    host = options.host or os.environ.get(HOST_ENV, "")
+    if not host:
+        raise KubeslimError(f"--host not given and {HOST_ENV} not set")
+    version_name = options.version_name or time.strftime("%Y%m%d-%H%M%S")
+    experiment_name, schedule = options.experiment, options.schedule
     package_path = Path(package_path)
     if not package_path.is_file():
         raise KubeslimError(f"{package_path} not found: run `make compile-pipeline` first")
     name, description = _pipeline_info(package_path)
     cron = cron_schedule(schedule) if schedule else None
     _check_reachable(host, token, timeout)
-    run_name = run_name or f"{name} {version_name}"
+    run_name = options.run_name or f"{name} {version_name}"
     try:
         with warnings.catch_warnings():  # "only works with KFP v2.0.0-beta.2 and later"
             warnings.simplefilter("ignore", FutureWarning)

@@ -16,16 +16,17 @@ def digits_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from kubeslim.beam.convert import convert_dataset
 
     out = tmp_path_factory.mktemp("data") / "digits"
-    convert_dataset("digits", out)
+    convert_dataset(out)
     return out
 
 
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory: pytest.TempPathFactory, digits_dir: Path) -> Path:
+    from kubeslim.components.options import TrainOptions
     from kubeslim.components.train import train
 
     out = tmp_path_factory.mktemp("train") / "model"
-    train(digits_dir, out, num_epochs=TRAIN_EPOCHS)
+    train(digits_dir, out, TrainOptions(num_epochs=TRAIN_EPOCHS))
     return out
 
 
@@ -49,9 +50,10 @@ def frozen_dir(tmp_path_factory: pytest.TempPathFactory, export_dir: Path) -> Pa
 def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The embedded pydoc_text corpus, converted."""
     from kubeslim.beam.convert_text import convert_corpus
+    from kubeslim.beam.options import ConvertTextOptions
 
     out = tmp_path_factory.mktemp("text") / "pydoc_text"
-    convert_corpus("pydoc_text", out)
+    convert_corpus(out, ConvertTextOptions(corpus_name="pydoc_text"))
     return out
 
 
@@ -59,7 +61,8 @@ def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def numbers_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The embedded numbers_enfr parallel corpus, converted."""
     from kubeslim.beam.convert_text import convert_corpus
+    from kubeslim.beam.options import ConvertTextOptions
 
     out = tmp_path_factory.mktemp("text") / "numbers_enfr"
-    convert_corpus("numbers_enfr", out)
+    convert_corpus(out, ConvertTextOptions(corpus_name="numbers_enfr"))
     return out

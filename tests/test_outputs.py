@@ -21,7 +21,7 @@ COMMANDS = {
     ],
     "eval --watch": lambda d, out: [
         *("eval", "--dataset_dir", d["digits"], "--model_dir", d["model"]),
-        *("--output_dir", out, "--watch", "--timeout_secs", "0"),
+        *("--output_dir", out, "--watch", "--timeout_secs", "1"),
     ],
     "export": lambda d, out: ["export", "--model_dir", d["model"], "--export_dir", out],
     "freeze": lambda d, out: ["freeze", "--export_dir", d["export"], "--output_dir", out],
@@ -104,7 +104,7 @@ def test_a_failure_in_a_beam_worker_is_one_line_and_exit_status_2(tmp_path, runn
         for i in range(3):
             (photos / name / f"{i}.png").write_bytes(b"not an image")
     command = [
-        *(sys.executable, "-m", "kubeslim.cli", "convert", "--dataset", "image_folder"),
+        *(sys.executable, "-m", "kubeslim", "convert", "--dataset", "image_folder"),
         *("--source", str(photos), "--output_dir", str(tmp_path / "out"), "--strict"),
         *runner,
     ]

@@ -8,66 +8,60 @@ that ``preprocessing_factory`` knows it by. ``build_network`` adds weight decay,
 """
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
-import keras
+from kubeslim.registry import LazyRegistry
 
-from kubeslim.components.nets import (
-    alexnet,
-    cifarnet,
-    inception_v1,
-    inception_v2,
-    inception_v4,
-    keras_applications,
-    lenet,
-    overfeat,
-    resnet_cifar,
-    resnet_v1,
-    resnet_v2,
-    vgg,
+if TYPE_CHECKING:  # keras loads when a net is built, so the names list without TensorFlow
+    import keras
+
+NETS = LazyRegistry(
+    "kubeslim.components.nets",
+    {
+        "alexnet_v2": "alexnet:alexnet_v2",
+        "cifarnet": "cifarnet:cifarnet",
+        "inception_resnet_v2": "keras_applications:inception_resnet_v2",
+        "inception_v1": "inception_v1:inception_v1",
+        "inception_v2": "inception_v2:inception_v2",
+        "inception_v3": "keras_applications:inception_v3",
+        "inception_v4": "inception_v4:inception_v4",
+        "lenet": "lenet:lenet",
+        "mobilenet_v1": "keras_applications:mobilenet_v1",
+        "mobilenet_v1_075": "keras_applications:mobilenet_v1_075",
+        "mobilenet_v1_050": "keras_applications:mobilenet_v1_050",
+        "mobilenet_v1_025": "keras_applications:mobilenet_v1_025",
+        "mobilenet_v2": "keras_applications:mobilenet_v2",
+        "overfeat": "overfeat:overfeat",
+        "resnet_cifar_20": "resnet_cifar:resnet_cifar_20",
+        "resnet_cifar_32": "resnet_cifar:resnet_cifar_32",
+        "resnet_cifar_44": "resnet_cifar:resnet_cifar_44",
+        "resnet_cifar_56": "resnet_cifar:resnet_cifar_56",
+        "resnet_cifar_110": "resnet_cifar:resnet_cifar_110",
+        "resnet_v1_50": "resnet_v1:resnet_v1_50",
+        "resnet_v1_101": "resnet_v1:resnet_v1_101",
+        "resnet_v1_152": "resnet_v1:resnet_v1_152",
+        "resnet_v1_200": "resnet_v1:resnet_v1_200",
+        "resnet_v2_50": "resnet_v2:resnet_v2_50",
+        "resnet_v2_101": "resnet_v2:resnet_v2_101",
+        "resnet_v2_152": "resnet_v2:resnet_v2_152",
+        "resnet_v2_200": "resnet_v2:resnet_v2_200",
+        "vgg_a": "vgg:vgg_a",
+        "vgg_16": "vgg:vgg_16",
+        "vgg_19": "vgg:vgg_19",
+    },
+    "model",
 )
-from kubeslim.errors import KubeslimError
-
-NETS: dict[str, Callable[..., keras.Model]] = {
-    "alexnet_v2": alexnet.alexnet_v2,
-    "cifarnet": cifarnet.cifarnet,
-    "inception_resnet_v2": keras_applications.inception_resnet_v2,
-    "inception_v1": inception_v1.inception_v1,
-    "inception_v2": inception_v2.inception_v2,
-    "inception_v3": keras_applications.inception_v3,
-    "inception_v4": inception_v4.inception_v4,
-    "lenet": lenet.lenet,
-    "mobilenet_v1": keras_applications.mobilenet_v1,
-    "mobilenet_v1_075": keras_applications.mobilenet_v1_075,
-    "mobilenet_v1_050": keras_applications.mobilenet_v1_050,
-    "mobilenet_v1_025": keras_applications.mobilenet_v1_025,
-    "mobilenet_v2": keras_applications.mobilenet_v2,
-    "overfeat": overfeat.overfeat,
-    "resnet_v1_50": resnet_v1.resnet_v1_50,
-    "resnet_v1_101": resnet_v1.resnet_v1_101,
-    "resnet_v1_152": resnet_v1.resnet_v1_152,
-    "resnet_v1_200": resnet_v1.resnet_v1_200,
-    "resnet_v2_50": resnet_v2.resnet_v2_50,
-    "resnet_v2_101": resnet_v2.resnet_v2_101,
-    "resnet_v2_152": resnet_v2.resnet_v2_152,
-    "resnet_v2_200": resnet_v2.resnet_v2_200,
-    "vgg_a": vgg.vgg_a,
-    "vgg_16": vgg.vgg_16,
-    "vgg_19": vgg.vgg_19,
-    **resnet_cifar.RESNET_CIFAR,
-}
 
 _KERNELS = ("kernel", "depthwise_kernel", "pointwise_kernel")
 
 
-def get_network_fn(name: str) -> Callable[..., keras.Model]:
+def get_network_fn(name: str) -> Callable[..., "keras.Model"]:
     """Returns the builder of network ``name``.
 
     Raises:
       KubeslimError: ``name`` is not a registered network.
     """
-    if name not in NETS:
-        raise KubeslimError(f"unknown model {name!r}; known: {', '.join(sorted(NETS))}")
-    return NETS[name]
+    return NETS.get_entry(name)
 
 
 def build_network(
@@ -77,9 +71,11 @@ def build_network(
     image_size: int | None = None,
     channels: int = 3,
     weight_decay: float = 0.0,
-) -> keras.Model:
+) -> "keras.Model":
     """Builds network ``name`` with TF-Slim's weight decay on every convolution and dense
     kernel (an L2 loss of ``weight_decay * sum(w**2) / 2`` each)."""
+    import keras
+
     net_fn = get_network_fn(name)
     model = net_fn(
         num_classes, image_size=image_size or net_fn.default_image_size, channels=channels
@@ -93,7 +89,7 @@ def build_network(
     return model
 
 
-def layer_scope(model: keras.Model, layer: keras.layers.Layer) -> str:
+def layer_scope(model: "keras.Model", layer: "keras.layers.Layer") -> str:
     """The TF-Slim scope of ``layer``: ``Mixed_5b.Branch_0`` in ``InceptionV4`` is
     ``InceptionV4/Mixed_5b/Branch_0``."""
     return f"{model.name}/{layer.name.replace('.', '/')}"

@@ -67,9 +67,15 @@ def resnet_cifar(
     return keras.Model(images, logits, name=f"resnet_cifar_{depth}")
 
 
-RESNET_CIFAR = {}
-for _depth in (20, 32, 44, 56, 110):
-    _net = partial(resnet_cifar, depth=_depth)
-    _net.default_image_size = 32
-    _net.preprocessing_name = "cifarnet"
-    RESNET_CIFAR[f"resnet_cifar_{_depth}"] = _net
+def _of_depth(depth: int) -> partial:
+    net = partial(resnet_cifar, depth=depth)
+    net.default_image_size = 32
+    net.preprocessing_name = "cifarnet"
+    return net
+
+
+resnet_cifar_20 = _of_depth(20)
+resnet_cifar_32 = _of_depth(32)
+resnet_cifar_44 = _of_depth(44)
+resnet_cifar_56 = _of_depth(56)
+resnet_cifar_110 = _of_depth(110)

@@ -4,25 +4,25 @@ tensorflow-transform outputs (``pixel_mean``, ``pixel_std``) for preprocessings 
 normalize with data set statistics."""
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import tensorflow as tf
+from kubeslim.registry import LazyRegistry
 
-from kubeslim.components.preprocessing import (
-    cifarnet_preprocessing,
-    inception_preprocessing,
-    lenet_preprocessing,
-    vgg_preprocessing,
+if TYPE_CHECKING:
+    import tensorflow as tf
+
+PreprocessFn = Callable[..., "tf.Tensor"]
+
+PREPROCESSING = LazyRegistry(
+    "kubeslim.components.preprocessing",
+    {
+        "cifarnet": "cifarnet_preprocessing:preprocess_image",
+        "inception": "inception_preprocessing:preprocess_image",
+        "lenet": "lenet_preprocessing:preprocess_image",
+        "vgg": "vgg_preprocessing:preprocess_image",
+    },
+    "preprocessing",
 )
-from kubeslim.errors import KubeslimError
-
-PreprocessFn = Callable[..., tf.Tensor]
-
-PREPROCESSING: dict[str, PreprocessFn] = {
-    "cifarnet": cifarnet_preprocessing.preprocess_image,
-    "inception": inception_preprocessing.preprocess_image,
-    "lenet": lenet_preprocessing.preprocess_image,
-    "vgg": vgg_preprocessing.preprocess_image,
-}
 
 
 def get_preprocessing(name: str) -> PreprocessFn:
@@ -31,8 +31,4 @@ def get_preprocessing(name: str) -> PreprocessFn:
     Raises:
       KubeslimError: ``name`` is not registered.
     """
-    if name not in PREPROCESSING:
-        raise KubeslimError(
-            f"unknown preprocessing {name!r}; known: {', '.join(sorted(PREPROCESSING))}"
-        )
-    return PREPROCESSING[name]
+    return PREPROCESSING.get_entry(name)

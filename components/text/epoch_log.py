@@ -12,8 +12,7 @@ import tensorflow as tf
 
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import write_text_atomic
-
-LOG_DIR = "logs"
+from kubeslim.model_spec import LOGS_DIR
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +39,7 @@ class EpochLog:
         earlier = json.loads(self.path.read_text())["history"] if self.path.is_file() else []
         self.history: list[dict[str, Any]] = earlier[:completed_epochs]
         self.record = {**record, "history": self.history}
-        self.writer = tf.summary.create_file_writer(str(Path(model_dir) / LOG_DIR))
+        self.writer = tf.summary.create_file_writer(str(Path(model_dir) / LOGS_DIR))
 
     def end_epoch(
         self, entry: dict[str, Any], epoch: tf.Variable, manager: tf.train.CheckpointManager

@@ -19,13 +19,13 @@ import numpy as np
 import tensorflow as tf
 
 from kubeslim import corpus_spec
-from kubeslim.components.evaluate import METRICS_FILE
 from kubeslim.components.text.corpus import token_lines, vocabulary_table
 from kubeslim.components.text.epoch_log import EpochLog, trained_record
 from kubeslim.components.text.layers import LstmStack
-from kubeslim.components.text.ptb_lm_options import LanguageModelConfig, get_config
+from kubeslim.components.text.ptb_lm_options import LanguageModelConfig
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import OutputDir, claim_dir
+from kubeslim.model_spec import METRICS_FILE
 
 RECORD_FILE = "language_model.json"
 CHECKPOINT_PREFIX = "ptb_lm.ckpt"
@@ -115,15 +115,16 @@ def perplexity(model: LanguageModel, stream: np.ndarray, num_steps: int) -> floa
 
 
 def train_language_model(
-    corpus_dir: str | Path, model_dir: str | Path, config_name: str = "small", **overrides: Any
+    corpus_dir: str | Path, model_dir: str | Path, config: LanguageModelConfig | None = None
 ) -> dict[str, Any]:
-    """Trains on the train split, reports train, valid and test perplexity per epoch, and
-    resumes from the latest checkpoint in ``model_dir``.
+    """Trains on the train split with ``config`` (the small configuration if None), reports
+    train, valid and test perplexity per epoch, and resumes from the latest checkpoint in
+    ``model_dir``.
 
     Returns:
       The record written to ``language_model.json``.
     """
-    config = get_config(config_name, **overrides)
+    config = config or LanguageModelConfig()
     descriptor = corpus_spec.read_descriptor(corpus_dir)
     vocabulary = corpus_spec.read_vocabulary(corpus_dir)
     model_dir = claim_dir(
@@ -159,7 +160,6 @@ def train_language_model(
     record = {
         "corpus_dir": str(corpus_dir),
         "corpus": descriptor["name"],
-        "config_name": config_name,
         "config": asdict(config),
         "vocabulary_size": len(vocabulary),
     }

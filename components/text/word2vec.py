@@ -22,12 +22,16 @@ import numpy as np
 import tensorflow as tf
 
 from kubeslim import corpus_spec
-from kubeslim.components.evaluate import METRICS_FILE
 from kubeslim.components.text.corpus import token_blocks, token_counts, vocabulary_table
 from kubeslim.components.text.epoch_log import EpochLog, trained_record
-from kubeslim.components.text.word2vec_options import NEGATIVES_SHARED_BY, Word2VecOptions
+from kubeslim.components.text.word2vec_options import (
+    NEGATIVES_SHARED_BY,
+    Word2VecEvalOptions,
+    Word2VecOptions,
+)
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import OutputDir, claim_dir
+from kubeslim.model_spec import METRICS_FILE
 
 CONFIG_FILE = "word2vec.json"
 CHECKPOINT_PREFIX = "word2vec.ckpt"
@@ -156,18 +160,16 @@ def _train_step(model: Word2Vec, options: Word2VecOptions, unigram_logits: tf.Te
     return step
 
 
-def train_word2vec(corpus_dir: str | Path, model_dir: str | Path, **flags: Any) -> dict[str, Any]:
-    """Trains embeddings on the train split of ``corpus_dir``; ``flags`` are
-    ``Word2VecOptions`` fields. Resumes from the latest checkpoint in ``model_dir``.
+def train_word2vec(
+    corpus_dir: str | Path, model_dir: str | Path, options: Word2VecOptions | None = None
+) -> dict[str, Any]:
+    """Trains embeddings on the train split of ``corpus_dir`` (``Word2VecOptions``; its
+    defaults if None), resuming from the latest checkpoint in ``model_dir``.
 
     Returns:
       The record written to ``word2vec.json``: options, vocabulary, speed and loss per epoch.
     """
-    try:
-        options = Word2VecOptions(**flags)
-    except TypeError as e:
-        raise KubeslimError(f"unknown word2vec option: {e}") from None
-    options.check()
+    options = options or Word2VecOptions()
     descriptor = corpus_spec.read_descriptor(corpus_dir)
     vocabulary = corpus_spec.read_vocabulary(corpus_dir)
     model_dir = claim_dir(
@@ -312,19 +314,20 @@ def _score_analogies(
 def evaluate_embeddings(
     model_dir: str | Path,
     corpus_dir: str | Path,
-    neighbours_of: str,
     output_dir: str | Path,
+    options: Word2VecEvalOptions | None = None,
 ) -> dict[str, Any]:
     """Analogy accuracy on the corpus's analogy set (``analogies.txt``, which the text8
     converter writes), if it has one, and the neighbours of the comma-separated words
-    ``neighbours_of``; written to ``output_dir/metrics.json``."""
+    ``options.neighbours_of``; written to ``output_dir/metrics.json``."""
+    options = options or Word2VecEvalOptions()
     output = OutputDir(
         output_dir,
         "word2vec_evaluation",
         inputs={"--model_dir": model_dir, "--corpus_dir": corpus_dir},
     )
     embeddings, vocabulary = load_embeddings(model_dir)
-    words = [w.strip() for w in neighbours_of.split(",") if w.strip()]
+    words = [w.strip() for w in options.neighbours_of.split(",") if w.strip()]
     result: dict[str, Any] = {
         "vocabulary_size": len(vocabulary),
         "neighbours": nearest_neighbours(embeddings, vocabulary, words),

@@ -11,6 +11,7 @@ from PIL import Image
 
 from kubeslim.beam.analyze import analyze_dataset
 from kubeslim.beam.convert import convert_dataset
+from kubeslim.beam.options import ConvertOptions
 from kubeslim.cli import main
 
 from .fakes import read_split
@@ -55,10 +56,10 @@ def test_rgb_images_of_different_sizes(tmp_path):
             pixels = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
             Image.fromarray(pixels).save(tmp_path / "photos" / name / f"{i}.png")
     convert_dataset(
-        "image_folder",
         tmp_path / "data",
-        source=str(tmp_path / "photos"),
-        num_shards={"train": 1},
+        ConvertOptions(
+            dataset_name="image_folder", source=str(tmp_path / "photos"), num_shards="train=1"
+        ),
     )
     assert (
         main(

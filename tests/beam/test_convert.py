@@ -14,6 +14,7 @@ from kubeslim.beam import convert
 from kubeslim.beam.datasets import dataset_factory
 from kubeslim.beam.datasets.base import ImageDataset, SourceImage
 from kubeslim.beam.datasets.digits import stratified_split
+from kubeslim.beam.options import ConvertOptions
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import MARKER_FILE, OutputDir
 
@@ -81,7 +82,6 @@ def _previous_output(path: Path) -> Path:
 def test_rerun_is_byte_identical_across_runners_and_replaces_old_output(digits_dir, tmp_path):
     out = _previous_output(tmp_path / "again")
     convert.convert_dataset(
-        "digits",
         out,
         beam_args=["--direct_running_mode=multi_processing", "--direct_num_workers=2"],
     )
@@ -90,7 +90,9 @@ def test_rerun_is_byte_identical_across_runners_and_replaces_old_output(digits_d
 
 
 def test_shard_counts_and_seed_are_honoured(tmp_path):
-    descriptor = convert.convert_dataset("digits", tmp_path / "d", num_shards={"train": 3}, seed=7)
+    descriptor = convert.convert_dataset(
+        tmp_path / "d", ConvertOptions(num_shards="train=3", seed=7)
+    )
     assert descriptor["splits"]["train"]["num_shards"] == 3
     assert descriptor["splits"]["train"]["files"][2] == "digits_train-00002-of-00003.tfrecord"
     assert descriptor["seed"] == 7
@@ -119,7 +121,7 @@ def test_bad_record_fails_with_its_name_and_leaves_output_untouched(tmp_path, mo
     monkeypatch.setitem(dataset_factory.DATASETS, "bad_record", _BadRecordDataset)
     out = _previous_output(tmp_path / "out")
     with pytest.raises(KubeslimError, match="train record 20: expected uint8"):
-        convert.convert_dataset("bad_record", out)
+        convert.convert_dataset(out, ConvertOptions(dataset_name="bad_record"))
     assert sorted(p.name for p in out.iterdir()) == [MARKER_FILE, "keep.txt"]
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
@@ -128,10 +130,10 @@ def test_bad_output_paths_and_shard_counts_are_refused(tmp_path):
     a_file = tmp_path / "file"
     a_file.write_text("x")
     with pytest.raises(KubeslimError, match="exists and is not a directory"):
-        convert.convert_dataset("digits", a_file)
+        convert.convert_dataset(a_file)
     with pytest.raises(KubeslimError, match="is not a directory"):
-        convert.convert_dataset("digits", a_file / "sub")
+        convert.convert_dataset(a_file / "sub")
     with pytest.raises(KubeslimError, match="names split 'validation'"):
-        convert.convert_dataset("digits", tmp_path / "o", num_shards={"validation": 2})
+        convert.convert_dataset(tmp_path / "o", ConvertOptions(num_shards="validation=2"))
     with pytest.raises(KubeslimError, match="has 3 records, cannot write 4 shards"):
         convert.plan_shards({"train": [1, 2, 3]}, {"train": 4}, seed=0)

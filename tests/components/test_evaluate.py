@@ -53,17 +53,21 @@ def test_eval_loop_evaluates_new_checkpoints_until_the_timeout(digits_dir, tmp_p
     import threading
 
     from kubeslim.components.evaluate import evaluate_checkpoints
+    from kubeslim.components.options import EvalOptions, TrainOptions
     from kubeslim.components.train import train
 
     model_dir = tmp_path / "model"
-    train(digits_dir, model_dir, num_epochs=1, batch_size=128)
+    train(digits_dir, model_dir, TrainOptions(num_epochs=1, batch_size=128))
     # Two more epochs are trained while the loop watches.
     trainer = threading.Thread(
-        target=train, args=(digits_dir, model_dir), kwargs={"num_epochs": 3, "batch_size": 128}
+        target=train, args=(digits_dir, model_dir, TrainOptions(num_epochs=3, batch_size=128))
     )
     trainer.start()
     history = evaluate_checkpoints(
-        digits_dir, model_dir, tmp_path / "eval", eval_interval_secs=0.2, timeout_secs=15
+        digits_dir,
+        model_dir,
+        tmp_path / "eval",
+        EvalOptions(eval_interval_secs=0.2, timeout_secs=15),
     )
     trainer.join()
     steps = [h["step"] for h in history]

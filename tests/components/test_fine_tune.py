@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from kubeslim.components.model_dir import load_model
+from kubeslim.components.options import TrainOptions
 from kubeslim.components.train import train
 from kubeslim.errors import KubeslimError
 
@@ -18,7 +19,11 @@ def test_a_head_that_does_not_fit_names_the_variables_the_scope_and_labels_offse
     digits_dir, model_dir, tmp_path
 ):
     with pytest.raises(KubeslimError) as error:
-        train(digits_dir, tmp_path / "ft", num_epochs=1, labels_offset=1, checkpoint_path=model_dir)
+        train(
+            digits_dir,
+            tmp_path / "ft",
+            TrainOptions(num_epochs=1, labels_offset=1, checkpoint_path=str(model_dir)),
+        )
     message = str(error.value)
     assert "LeNet/fc4/kernel: model [1024, 9], checkpoint [1024, 10]" in message
     assert "LeNet/fc4/bias: model [9], checkpoint [10]" in message
@@ -39,12 +44,14 @@ def test_fine_tuning_restores_all_but_the_excluded_head_and_trains_only_the_scop
     train(
         digits_dir,
         tmp_path / "ft",
-        num_epochs=1,
-        batch_size=128,
-        labels_offset=1,
-        checkpoint_path=str(checkpoint),
-        checkpoint_exclude_scopes="LeNet/fc4",
-        trainable_scopes="LeNet/fc3,LeNet/fc4",
+        TrainOptions(
+            num_epochs=1,
+            batch_size=128,
+            labels_offset=1,
+            checkpoint_path=str(checkpoint),
+            checkpoint_exclude_scopes="LeNet/fc4",
+            trainable_scopes="LeNet/fc3,LeNet/fc4",
+        ),
     )
     for frozen in ("conv1", "conv2"):  # restored, then not trained
         np.testing.assert_array_equal(
@@ -57,9 +64,15 @@ def test_fine_tuning_restores_all_but_the_excluded_head_and_trains_only_the_scop
 
 def test_bad_checkpoint_path_and_scopes_are_named(digits_dir, tmp_path):
     with pytest.raises(KubeslimError, match="--checkpoint_path .*nowhere"):
-        train(digits_dir, tmp_path / "a", num_epochs=1, checkpoint_path=str(tmp_path / "nowhere"))
+        train(
+            digits_dir,
+            tmp_path / "a",
+            TrainOptions(num_epochs=1, checkpoint_path=str(tmp_path / "nowhere")),
+        )
     with pytest.raises(KubeslimError, match="--trainable_scopes LeNet/conv9 match no layer"):
-        train(digits_dir, tmp_path / "b", num_epochs=1, trainable_scopes="LeNet/conv9")
+        train(
+            digits_dir, tmp_path / "b", TrainOptions(num_epochs=1, trainable_scopes="LeNet/conv9")
+        )
 
 
 def _write_tf_slim_checkpoint(model, prefix, num_classes_in_head=None):

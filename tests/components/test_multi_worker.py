@@ -26,7 +26,7 @@ def _start_workers(digits_dir, model_dir, epochs: int) -> list[subprocess.Popen]
         env["TF_CONFIG"] = json.dumps(
             {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
         )
-        command = [sys.executable, "-m", "kubeslim.cli", "train", "--dataset_dir", str(digits_dir)]
+        command = [sys.executable, "-m", "kubeslim", "train", "--dataset_dir", str(digits_dir)]
         command += ["--model_dir", str(model_dir), "--num_epochs", str(epochs)]
         command += ["--batch_size", "64", "--moving_average_decay", "0.99"]
         processes.append(

@@ -3,12 +3,8 @@
 import keras
 import pytest
 
-from kubeslim.components.optimization import (
-    OPTIMIZERS,
-    OptimizerOptions,
-    learning_rate_schedule,
-    make_optimizer,
-)
+from kubeslim.components.optimization import learning_rate_schedule, make_optimizer
+from kubeslim.components.options import OPTIMIZERS, OptimizerOptions
 from kubeslim.errors import KubeslimError
 
 KERAS_CLASS = {

@@ -10,6 +10,7 @@ from PIL import Image
 from kubeslim import dataset_spec
 from kubeslim.components import input_pipeline
 from kubeslim.components.benchmark import benchmark_network
+from kubeslim.components.options import BenchmarkOptions
 from kubeslim.components.predict import predict
 from kubeslim.errors import KubeslimError
 
@@ -43,7 +44,9 @@ def test_predict_names_a_file_that_is_not_an_image(tmp_path, export_dir):
 
 
 def test_benchmark_times_forward_and_forward_backward():
-    r = benchmark_network("cifarnet", batch_size=4, num_batches=3, warmup=1)
+    r = benchmark_network(
+        BenchmarkOptions(model_name="cifarnet", batch_size=4, num_batches=3), warmup=1
+    )
     assert r["parameters"] == 1_947_496 and r["image_size"] == 32
     for name in ("forward", "forward_backward"):
         assert r[name]["seconds_per_batch"] > 0

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from kubeslim.components.options import GateOptions
 from kubeslim.components.quality_gate import bless, check_evaluation
 from kubeslim.errors import KubeslimError
 
@@ -25,8 +26,19 @@ def test_blessed_evaluation_is_read_from_a_directory_or_a_file(tmp_path):
     (tmp_path / "new" / "metrics.json").write_text(json.dumps({"top1_accuracy": 0.9}))
     (tmp_path / "old").mkdir()
     (tmp_path / "old" / "metrics.json").write_text(json.dumps({"top1_accuracy": 0.95}))
-    assert not check_evaluation(tmp_path / "new", 0.5, str(tmp_path / "old"))[0]
-    assert not check_evaluation(tmp_path / "new", 0.5, str(tmp_path / "old" / "metrics.json"))[0]
-    assert check_evaluation(tmp_path / "new", 0.5)[0]
+    assert not check_evaluation(
+        tmp_path / "new",
+        GateOptions(accuracy_threshold=0.5, blessed_evaluation=str(tmp_path / "old")),
+    )[0]
+    assert not check_evaluation(
+        tmp_path / "new",
+        GateOptions(
+            accuracy_threshold=0.5, blessed_evaluation=str(tmp_path / "old" / "metrics.json")
+        ),
+    )[0]
+    assert check_evaluation(tmp_path / "new", GateOptions(accuracy_threshold=0.5))[0]
     with pytest.raises(KubeslimError, match="blessed evaluation .*missing/metrics.json not found"):
-        check_evaluation(tmp_path / "new", 0.5, str(tmp_path / "missing"))
+        check_evaluation(
+            tmp_path / "new",
+            GateOptions(accuracy_threshold=0.5, blessed_evaluation=str(tmp_path / "missing")),
+        )

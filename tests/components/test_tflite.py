@@ -10,7 +10,7 @@ from kubeslim.components import tflite
 @pytest.fixture(scope="module")
 def tflite_dir(tmp_path_factory, export_dir, digits_dir):
     out = tmp_path_factory.mktemp("tflite") / "tflite"
-    tflite.convert(export_dir, out, digits_dir)
+    tflite.convert(export_dir, out, dataset_dir=digits_dir)
     return out
 
 

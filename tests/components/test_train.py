@@ -12,6 +12,7 @@ import pytest
 
 from kubeslim.components.evaluate import evaluate
 from kubeslim.components.model_dir import ModelConfig
+from kubeslim.components.options import TrainOptions
 from kubeslim.components.train import train
 from kubeslim.errors import KubeslimError
 
@@ -36,9 +37,9 @@ def test_model_dir_has_config_checkpoints_and_tensorboard_logs(model_dir):
 
 def test_training_resumes_from_the_latest_checkpoint(digits_dir, tmp_path):
     model_dir = tmp_path / "model"
-    first = train(digits_dir, model_dir, num_epochs=1, batch_size=128)
+    first = train(digits_dir, model_dir, TrainOptions(num_epochs=1, batch_size=128))
     assert first["steps"] == 12
-    resumed = train(digits_dir, model_dir, num_epochs=2, batch_size=128)
+    resumed = train(digits_dir, model_dir, TrainOptions(num_epochs=2, batch_size=128))
     assert resumed["steps"] == 24
     assert len(resumed["history"]["loss"]) == 2
     assert resumed["history"]["loss"][0] == first["history"]["loss"][0]
@@ -46,7 +47,7 @@ def test_training_resumes_from_the_latest_checkpoint(digits_dir, tmp_path):
 
 def test_the_same_seed_reproduces_training_exactly(digits_dir, tmp_path):
     runs = [
-        train(digits_dir, tmp_path / f"run{i}", num_epochs=1, batch_size=128, seed=3)
+        train(digits_dir, tmp_path / f"run{i}", TrainOptions(num_epochs=1, batch_size=128, seed=3))
         for i in range(2)
     ]
     assert runs[0]["history"] == runs[1]["history"]
@@ -63,15 +64,17 @@ def test_tf_slim_options_train_and_are_recorded(digits_dir, tmp_path):
     record = train(
         digits_dir,
         tmp_path / "model",
-        num_epochs=3,
-        max_steps=20,
-        batch_size=128,
-        optimizer="momentum",
-        learning_rate=0.01,
-        learning_rate_decay_type="exponential",
-        num_epochs_per_decay=1.5,
-        learning_rate_decay_factor=0.5,
-        label_smoothing=0.1,
+        TrainOptions(
+            num_epochs=3,
+            max_steps=20,
+            batch_size=128,
+            optimizer="momentum",
+            learning_rate=0.01,
+            learning_rate_decay_type="exponential",
+            num_epochs_per_decay=1.5,
+            learning_rate_decay_factor=0.5,
+            label_smoothing=0.1,
+        ),
     )
     assert record["steps"] == 20  # max_steps cut the second 12-step epoch short
     # The rate halves every 18 steps: epoch 1 ends at step 12, epoch 2 at step 20.
@@ -83,7 +86,7 @@ def test_tf_slim_options_train_and_are_recorded(digits_dir, tmp_path):
 def test_tensorboard_gets_learning_rate_and_images_per_second(digits_dir, tmp_path):
     import tensorflow as tf
 
-    train(digits_dir, tmp_path / "model", num_epochs=1, batch_size=128)
+    train(digits_dir, tmp_path / "model", TrainOptions(num_epochs=1, batch_size=128))
     tags = set()
     for events in (tmp_path / "model" / "logs" / "train").glob("events.out.tfevents.*"):
         for event in tf.compat.v1.train.summary_iterator(str(events)):
@@ -97,7 +100,9 @@ def test_moving_averages_are_what_evaluation_restores(digits_dir, tmp_path):
     from kubeslim.components.model_dir import load_model
 
     model_dir = tmp_path / "model"
-    train(digits_dir, model_dir, num_epochs=1, batch_size=64, moving_average_decay=0.9)
+    train(
+        digits_dir, model_dir, TrainOptions(num_epochs=1, batch_size=64, moving_average_decay=0.9)
+    )
     averaged, config, checkpoint = load_model(model_dir)
     assert config.uses_moving_averages
     raw = config.build()
@@ -111,18 +116,22 @@ def test_moving_averages_are_what_evaluation_restores(digits_dir, tmp_path):
 
 def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(digits_dir, tmp_path):
     model_dir = tmp_path / "model"
-    train(digits_dir, model_dir, num_epochs=1, batch_size=128)
+    train(digits_dir, model_dir, TrainOptions(num_epochs=1, batch_size=128))
     good = sorted(p.name for p in model_dir.glob("model.ckpt-*.index"))
     with pytest.raises(KubeslimError, match=r"loss became (nan|inf).*model\.ckpt-12"):
         train(
-            digits_dir, model_dir, num_epochs=3, batch_size=128, optimizer="sgd", learning_rate=1e12
+            digits_dir,
+            model_dir,
+            TrainOptions(num_epochs=3, batch_size=128, optimizer="sgd", learning_rate=1e12),
         )
     assert sorted(p.name for p in model_dir.glob("model.ckpt-*.index")) == good
 
 
 def test_mixed_precision_trains_with_float32_weights(digits_dir, tmp_path):
     record = train(
-        digits_dir, tmp_path / "model", num_epochs=1, batch_size=64, mixed_precision=True
+        digits_dir,
+        tmp_path / "model",
+        TrainOptions(num_epochs=1, batch_size=64, mixed_precision=True),
     )
     assert record["precision_policy"] in ("mixed_bfloat16", "mixed_float16")
     assert np.isfinite(record["history"]["loss"][0])
@@ -130,7 +139,9 @@ def test_mixed_precision_trains_with_float32_weights(digits_dir, tmp_path):
 
 
 def test_labels_offset_drops_class_zero(digits_dir, tmp_path):
-    record = train(digits_dir, tmp_path / "model", num_epochs=1, batch_size=128, labels_offset=1)
+    record = train(
+        digits_dir, tmp_path / "model", TrainOptions(num_epochs=1, batch_size=128, labels_offset=1)
+    )
     assert record["steps"] == 11  # the 1,295 training images of classes 1-9, not all 1,437
     config = ModelConfig.load(tmp_path / "model")
     assert (config.num_classes, config.class_names[0], config.labels_offset) == (9, "1", 1)
@@ -147,7 +158,7 @@ def test_a_different_model_in_the_model_dir_is_one_error_and_changes_nothing(
     shutil.copytree(model_dir, copy)
     before = {p.name: p.read_bytes() for p in copy.rglob("*") if p.is_file()}
     with pytest.raises(KubeslimError) as error:
-        train(digits_dir, copy, model_name="cifarnet", num_epochs=1)
+        train(digits_dir, copy, TrainOptions(model_name="cifarnet", num_epochs=1))
     message = str(error.value)
     assert "\n" not in message
     assert "model_name 'lenet' there, 'cifarnet' now" in message
@@ -165,16 +176,17 @@ def test_a_directory_that_is_not_a_model_dir_is_refused_before_anything_is_writt
     home.mkdir()
     (home / "notes.txt").write_text("mine")
     with pytest.raises(KubeslimError, match="was not written by kubeslim"):
-        train(digits_dir, home, num_epochs=1)
+        train(digits_dir, home, TrainOptions(num_epochs=1))
     assert [p.name for p in home.iterdir()] == ["notes.txt"]
     with pytest.raises(KubeslimError, match="lies inside --dataset_dir"):
-        train(digits_dir, digits_dir / "model", num_epochs=1)
+        train(digits_dir, digits_dir / "model", TrainOptions(num_epochs=1))
     assert not (digits_dir / "model").exists()
 
 
 _KILLABLE_TRAINING = """
 import sys, time
 from kubeslim.components import train as training
+from kubeslim.components.options import TrainOptions
 
 
 class WaitForTheKill(training.keras.callbacks.Callback):
@@ -188,8 +200,12 @@ class WaitForTheKill(training.keras.callbacks.Callback):
             time.sleep(600)
 
 
-training._StopAtStep = WaitForTheKill
-training.train(sys.argv[1], sys.argv[2], num_epochs=4, batch_size=128, max_steps=10**6)
+training.StopAtStep = WaitForTheKill
+training.train(
+    sys.argv[1],
+    sys.argv[2],
+    TrainOptions(num_epochs=4, batch_size=128, max_steps=10**6),
+)
 """
 
 
@@ -211,7 +227,7 @@ def test_history_survives_a_sigkill_and_a_resume(digits_dir, tmp_path):
         child.wait()
     killed = json.loads((model_dir / "training.json").read_text())
     assert len(killed["history"]["loss"]) == 2
-    resumed = train(digits_dir, model_dir, num_epochs=4, batch_size=128)
+    resumed = train(digits_dir, model_dir, TrainOptions(num_epochs=4, batch_size=128))
     assert resumed["steps"] == 48
     assert len(resumed["history"]["loss"]) == 4
     assert resumed["history"]["loss"][:2] == killed["history"]["loss"]

@@ -14,6 +14,7 @@ from kubeslim.components import input_pipeline
 from kubeslim.components.export import export_saved_model
 from kubeslim.components.freeze import freeze_saved_model, load_frozen_graph
 from kubeslim.components.model_dir import ModelConfig, load_model, load_transform
+from kubeslim.components.options import TrainOptions
 from kubeslim.components.train import train
 
 
@@ -24,10 +25,7 @@ def transformed(digits_dir, tmp_path_factory):
     train(
         digits_dir,
         root / "model",
-        preprocessing_name="vgg",
-        image_size=32,
-        num_epochs=1,
-        batch_size=128,
+        TrainOptions(preprocessing_name="vgg", image_size=32, num_epochs=1, batch_size=128),
         transform_dir=root / "transform",
     )
     export_saved_model(root / "model", root / "export")

@@ -4,8 +4,8 @@ import yaml
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
+from kubeslim.pipelines.cluster import ClusterOptions
 from kubeslim.pipelines.kubeflow_runner import compile_pipeline
-from kubeslim.pipelines.placement import ClusterOptions
 
 IMAGE = "registry.example.com/kubeslim:abc123"
 
@@ -14,9 +14,8 @@ def compile_spec(tmp_path, pipeline="image_classifier", **options):
     """The PipelineSpec and the Kubernetes platform executors of the compiled YAML."""
     path = compile_pipeline(
         tmp_path / "out" / "pipeline.yaml",
-        image=IMAGE,
-        options=ClusterOptions(**options),
-        pipeline=pipeline,
+        ClusterOptions(image=IMAGE, **options),
+        pipeline,
     )
     documents = list(yaml.safe_load_all(path.read_text()))
     spec = pipeline_spec_pb2.PipelineSpec()

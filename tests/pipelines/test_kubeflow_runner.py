@@ -3,7 +3,7 @@ the GPU node pool, the quality gate in front of export, caching and retries."""
 
 from google.protobuf import json_format
 
-from kubeslim.pipelines.image_classifier import PIPELINE_NAME
+from kubeslim.pipelines.pipeline_factory import get_pipeline
 
 from .specs import IMAGE, compile_spec, executor_of
 
@@ -20,7 +20,7 @@ GPU_STEPS = {"train-model", "evaluate-model", "export-model"}
 
 def test_spec_names_every_step_and_the_gate_guards_export(tmp_path):
     spec, _ = compile_spec(tmp_path)
-    assert spec.pipeline_info.name == PIPELINE_NAME
+    assert spec.pipeline_info.name == get_pipeline("image_classifier").name
     root = spec.root.dag.tasks
     (condition,) = set(root) - BEFORE_GATE
     assert set(root) == BEFORE_GATE | {condition}
@@ -46,7 +46,7 @@ def test_every_executor_runs_the_given_image_without_pip(tmp_path):
 
 
 def test_gpu_steps_request_gpus_and_land_on_the_gpu_pool(tmp_path):
-    spec, platform = compile_spec(tmp_path, gpu_node_selector=("pool", "gpu-t4"))
+    spec, platform = compile_spec(tmp_path, gpu_node_selector="pool=gpu-t4")
     for task in BEFORE_GATE | AFTER_GATE:
         label, executor = executor_of(spec, task)
         resources = executor["container"]["resources"]
@@ -69,7 +69,7 @@ def test_gpu_steps_request_gpus_and_land_on_the_gpu_pool(tmp_path):
 
 
 def test_no_node_selector_or_toleration_when_switched_off(tmp_path):
-    _, platform = compile_spec(tmp_path, gpu_node_selector=None, gpu_toleration_key=None)
+    _, platform = compile_spec(tmp_path, gpu_node_selector="none", gpu_toleration="none")
     assert platform == {}
 
 

@@ -9,7 +9,7 @@ import yaml
 from kubeslim.cli import main
 from kubeslim.errors import KubeslimError
 from kubeslim.pipelines.kubeflow_runner import compile_pipeline
-from kubeslim.pipelines.submit import cron_schedule, submit_pipeline
+from kubeslim.pipelines.submit import SubmitOptions, cron_schedule, submit_pipeline
 
 from .fake_kfp import fake_kfp_server
 
@@ -48,8 +48,8 @@ def test_submit_uploads_the_spec_and_starts_a_run_with_the_parameters(package, m
 
 def test_a_second_submit_adds_a_version_to_the_same_pipeline_and_experiment(package):
     with fake_kfp_server() as kfp:
-        first = submit_pipeline(kfp.url, package, version_name="v1")
-        second = submit_pipeline(kfp.url, package, version_name="v2")
+        first = submit_pipeline(package, SubmitOptions(host=kfp.url, version_name="v1"))
+        second = submit_pipeline(package, SubmitOptions(host=kfp.url, version_name="v2"))
         assert len(kfp.calls("POST", "/pipelines/upload")) == 1
         assert len(kfp.calls("POST", "/experiments")) == 1
         assert first.pipeline_id == second.pipeline_id
@@ -59,7 +59,9 @@ def test_a_second_submit_adds_a_version_to_the_same_pipeline_and_experiment(pack
 
 def test_schedule_creates_a_recurring_run(package):
     with fake_kfp_server() as kfp:
-        result = submit_pipeline(kfp.url, package, version_name="v1", schedule="0 3 * * *")
+        result = submit_pipeline(
+            package, SubmitOptions(host=kfp.url, version_name="v1", schedule="0 3 * * *")
+        )
         assert result.run_id is None and result.recurring_run_id.startswith("recurring-")
         (recurring,) = kfp.calls("POST", "/recurringruns")
         assert recurring.json()["trigger"]["cron_schedule"]["cron"] == "0 0 3 * * *"
@@ -69,7 +71,7 @@ def test_schedule_creates_a_recurring_run(package):
 def test_a_refused_token_and_an_unreachable_host_give_clear_errors(package, monkeypatch):
     with fake_kfp_server(token="right") as kfp:
         with pytest.raises(KubeslimError, match="refused the request \\(HTTP 401\\).*KFP_TOKEN"):
-            submit_pipeline(kfp.url, package, version_name="v1", token="wrong")
+            submit_pipeline(package, SubmitOptions(host=kfp.url, version_name="v1"), token="wrong")
         assert not kfp.calls("POST", "/pipelines/upload")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -77,11 +79,13 @@ def test_a_refused_token_and_an_unreachable_host_give_clear_errors(package, monk
     with pytest.raises(
         KubeslimError, match=f"cannot reach Kubeflow Pipelines at http://127.0.0.1:{port}"
     ):
-        submit_pipeline(f"http://127.0.0.1:{port}", package, version_name="v1")
+        submit_pipeline(package, SubmitOptions(host=f"http://127.0.0.1:{port}", version_name="v1"))
 
 
 def test_bad_schedule_and_missing_package_are_named(tmp_path):
     with pytest.raises(KubeslimError, match="--schedule 'daily'"):
         cron_schedule("daily")
     with pytest.raises(KubeslimError, match="make compile-pipeline"):
-        submit_pipeline("http://127.0.0.1:9", tmp_path / "none.yaml", version_name="v")
+        submit_pipeline(
+            tmp_path / "none.yaml", SubmitOptions(host="http://127.0.0.1:9", version_name="v")
+        )

@@ -52,7 +52,7 @@ def test_each_text_pipeline_is_a_placed_typed_dag(tmp_path, pipeline):
 
 
 def test_translation_pipeline_runs_locally_to_the_bar(tmp_path):
-    run = run_local(tmp_path / "runs", "translation", epochs=2)
+    run = run_local(tmp_path / "runs", "translation", config_overrides="epochs=2")
     assert run.metrics["sentences"] == 1_000
     assert run.metrics["exact_match"] >= 0.9 and run.metrics["bleu"] >= 90
     translations = (run.outputs["evaluate-translation/evaluation"] / "translations.txt").read_text()

@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from kubeslim.beam.convert import convert_dataset
 from kubeslim.beam.datasets.cifar10 import Cifar10, load_batch
+from kubeslim.beam.options import ConvertOptions
 from kubeslim.errors import KubeslimError
 
 from ..fakes import CIFAR_CLASSES, http_server, make_cifar10, read_split, remote_for
@@ -17,10 +18,9 @@ def test_cifar10_round_trip_with_class_names_from_the_archive(tmp_path):
     arrays = make_cifar10(served, per_batch=6)
     with http_server(served) as (url, _):
         descriptor = convert_dataset(
-            Cifar10(file=remote_for(served / "cifar-10-python.tar.gz")),
             tmp_path / "out",
-            cache_dir=tmp_path / "cache",
-            source=url,
+            ConvertOptions(cache_dir=str(tmp_path / "cache"), source=url),
+            dataset=Cifar10(file=remote_for(served / "cifar-10-python.tar.gz")),
         )
     assert descriptor["class_names"] == CIFAR_CLASSES
     assert (tmp_path / "out" / "labels.txt").read_text().splitlines()[1] == "1:automobile"
@@ -53,10 +53,9 @@ def test_a_malicious_pickle_is_refused_and_nothing_runs_or_is_written(tmp_path):
     out = tmp_path / "out"
     with pytest.raises(KubeslimError, match="data_batch_1: refused to unpickle.*system"):
         convert_dataset(
-            Cifar10(file=remote_for(served / "cifar-10-python.tar.gz")),
             out,
-            cache_dir=tmp_path / "cache",
-            source=str(served),
+            ConvertOptions(cache_dir=str(tmp_path / "cache"), source=str(served)),
+            dataset=Cifar10(file=remote_for(served / "cifar-10-python.tar.gz")),
         )
     assert not out.exists()
     assert not os.path.exists("/tmp/kubeslim-pwned")

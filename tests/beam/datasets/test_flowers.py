@@ -5,23 +5,23 @@ import pytest
 
 from kubeslim.beam.convert import convert_dataset
 from kubeslim.beam.datasets.flowers import Flowers
+from kubeslim.beam.options import ConvertOptions
 from kubeslim.errors import KubeslimError
 
 from ..fakes import http_server, make_flowers, read_split, remote_for
 
 CLASSES = {"daisy": 4, "roses": 3, "tulips": 5}
-SHARDS = {"train": 2, "validation": 1}
+SHARDS = "train=2,validation=1"
 
 
 def _convert(served, tmp_path, **kwargs):
     flowers = Flowers(file=remote_for(served / "flower_photos.tgz"), validation_size=3)
     return convert_dataset(
-        flowers,
         tmp_path / "out",
-        cache_dir=tmp_path / "cache",
-        source=str(served),
-        num_shards=SHARDS,
-        **kwargs,
+        ConvertOptions(
+            cache_dir=str(tmp_path / "cache"), source=str(served), num_shards=SHARDS, **kwargs
+        ),
+        dataset=flowers,
     )
 
 
@@ -38,11 +38,9 @@ def test_flowers_keeps_jpeg_bytes_splits_and_skips_what_does_not_decode(tmp_path
     )
     with http_server(served) as (url, _):
         descriptor = convert_dataset(
-            Flowers(file=remote_for(served / "flower_photos.tgz"), validation_size=3),
             tmp_path / "out",
-            cache_dir=tmp_path / "cache",
-            source=url,
-            num_shards=SHARDS,
+            ConvertOptions(cache_dir=str(tmp_path / "cache"), source=url, num_shards=SHARDS),
+            dataset=Flowers(file=remote_for(served / "flower_photos.tgz"), validation_size=3),
         )
     assert descriptor["class_names"] == ["daisy", "roses", "tulips"]
     splits = descriptor["splits"]

@@ -9,6 +9,7 @@ from PIL import Image
 from kubeslim.beam.convert import convert_dataset
 from kubeslim.beam.datasets import dataset_factory
 from kubeslim.beam.datasets.image_folder import ImageFolder
+from kubeslim.beam.options import ConvertOptions
 from kubeslim.components import input_pipeline
 from kubeslim.errors import KubeslimError
 
@@ -32,10 +33,13 @@ def _tree(root, per_class, seed=0):
 def test_image_folder_reads_class_folders_with_a_validation_fraction(tmp_path):
     files = _tree(tmp_path / "photos", {"cats": 6, "dogs": 4})
     descriptor = convert_dataset(
-        dataset_factory.get_dataset("image_folder", validation_size=0.2),
         tmp_path / "out",
-        source=str(tmp_path / "photos"),
-        num_shards={"train": 2},
+        ConvertOptions(
+            dataset_name="image_folder",
+            validation_size=0.2,
+            source=str(tmp_path / "photos"),
+            num_shards="train=2",
+        ),
     )
     assert descriptor["class_names"] == ["cats", "dogs"]
     assert descriptor["splits"]["validation"]["num_examples"] == 2
@@ -59,23 +63,29 @@ def test_image_folder_reads_class_folders_with_a_validation_fraction(tmp_path):
 def test_bad_trees_are_refused(tmp_path, per_class, message):
     _tree(tmp_path / "photos", per_class)
     with pytest.raises(KubeslimError, match=message):
-        convert_dataset("image_folder", tmp_path / "out", source=str(tmp_path / "photos"))
+        convert_dataset(
+            tmp_path / "out",
+            ConvertOptions(dataset_name="image_folder", source=str(tmp_path / "photos")),
+        )
 
 
 def test_image_folder_needs_a_source_and_rejects_unknown_options(tmp_path):
     with pytest.raises(KubeslimError, match="needs --source ROOT"):
-        convert_dataset("image_folder", tmp_path / "out")
+        convert_dataset(tmp_path / "out", ConvertOptions(dataset_name="image_folder"))
     with pytest.raises(KubeslimError, match="'mnist' does not take --validation_size"):
         dataset_factory.get_dataset("mnist", validation_size=0.1)
 
 
 def _convert(tmp_path, **kwargs):
     return convert_dataset(
-        dataset_factory.get_dataset("image_folder", validation_size=2),
         tmp_path / "out",
-        source=str(tmp_path / "photos"),
-        num_shards={"train": 1},
-        **kwargs,
+        ConvertOptions(
+            dataset_name="image_folder",
+            validation_size=2,
+            source=str(tmp_path / "photos"),
+            num_shards="train=1",
+            **kwargs,
+        ),
     )
 
 
@@ -133,7 +143,9 @@ def test_a_class_or_split_left_without_examples_is_an_error_naming_it(tmp_path):
     (held_out,) = folder.split_records(seed=0)["validation"]
     _corrupt([held_out.handle])
     with pytest.raises(KubeslimError, match="split 'validation' has no examples: all its 1 "):
-        convert_dataset(ImageFolder(1), tmp_path / "out", source=str(tmp_path / "more"))
+        convert_dataset(
+            tmp_path / "out", ConvertOptions(source=str(tmp_path / "more")), dataset=ImageFolder(1)
+        )
     assert not (tmp_path / "out").exists()
 
 
@@ -168,6 +180,11 @@ def test_an_output_holding_or_inside_the_source_is_refused_before_any_work(tmp_p
         (tmp_path / "project" / "photos" / "x", "lies inside --source"),
     ):
         with pytest.raises(KubeslimError, match=message):
-            convert_dataset("image_folder", out, source=str(tmp_path / "project" / "photos"))
+            convert_dataset(
+                out,
+                ConvertOptions(
+                    dataset_name="image_folder", source=str(tmp_path / "project" / "photos")
+                ),
+            )
     for path, (_, data) in files.items():
         assert open(path, "rb").read() == data

@@ -9,6 +9,7 @@ from PIL import Image
 
 from kubeslim.beam.convert import convert_dataset
 from kubeslim.beam.datasets.imagenet import ImageNet
+from kubeslim.beam.options import ConvertOptions
 from kubeslim.errors import KubeslimError
 
 from ..fakes import add_bytes, http_server, jpeg_bytes, png_bytes, read_split, remote_for
@@ -67,11 +68,11 @@ def test_imagenet_labels_start_at_one_after_background(tmp_path):
     images, files = _make_imagenet(served)
     with http_server(served) as (url, _):
         descriptor = convert_dataset(
-            ImageNet(files=files),
             tmp_path / "out",
-            cache_dir=tmp_path / "cache",
-            source=url,
-            num_shards={"train": 3, "validation": 1},
+            ConvertOptions(
+                cache_dir=str(tmp_path / "cache"), source=url, num_shards="train=3,validation=1"
+            ),
+            dataset=ImageNet(files=files),
         )
     assert descriptor["class_names"] == ["background", *NAMES.values()]
     assert descriptor["background_class"] is True
@@ -99,15 +100,17 @@ def test_imagenet_labels_start_at_one_after_background(tmp_path):
 
 def test_imagenet_needs_its_files_and_consistent_labels(tmp_path):
     with pytest.raises(KubeslimError, match="needs --source.*ILSVRC2012_img_train.tar"):
-        convert_dataset("imagenet", tmp_path / "out")
+        convert_dataset(tmp_path / "out", ConvertOptions(dataset_name="imagenet"))
     served = tmp_path / "mirror"
     served.mkdir()
     _, files = _make_imagenet(served, validation_synsets=[SYNSETS[0]] * 4 + ["n00000000"])
     with pytest.raises(KubeslimError, match="'n00000000' is not a listed synset"):
         convert_dataset(
-            ImageNet(files=files),
             tmp_path / "out",
-            cache_dir=tmp_path / "c",
-            source=str(served),
-            num_shards={"train": 1, "validation": 1},
+            ConvertOptions(
+                cache_dir=str(tmp_path / "c"),
+                source=str(served),
+                num_shards="train=1,validation=1",
+            ),
+            dataset=ImageNet(files=files),
         )

@@ -7,6 +7,7 @@ import tensorflow as tf
 from kubeslim.beam.convert import convert_dataset
 from kubeslim.beam.datasets.mnist import Mnist
 from kubeslim.beam.download import RemoteFile
+from kubeslim.beam.options import ConvertOptions
 from kubeslim.errors import KubeslimError
 
 from ..fakes import http_server, make_mnist, mnist_files, read_split
@@ -18,11 +19,9 @@ def test_mnist_round_trip_from_a_mirror(tmp_path):
     arrays = make_mnist(served, n_train=30, n_test=10)
     with http_server(served) as (url, _):
         descriptor = convert_dataset(
-            Mnist(files=mnist_files(served)),
             tmp_path / "out",
-            cache_dir=tmp_path / "cache",
-            source=url,
-            num_shards={"train": 3},
+            ConvertOptions(cache_dir=str(tmp_path / "cache"), source=url, num_shards="train=3"),
+            dataset=Mnist(files=mnist_files(served)),
         )
     assert descriptor["splits"]["train"]["num_examples"] == 30
     assert descriptor["splits"]["test"]["files"] == [
@@ -49,7 +48,10 @@ def test_canonical_checksums_refuse_other_files_and_write_nothing(tmp_path):
     make_mnist(served, n_train=5, n_test=5)
     out = tmp_path / "out"
     with http_server(served) as (url, _), pytest.raises(KubeslimError, match="expected 9912422"):
-        convert_dataset("mnist", out, cache_dir=tmp_path / "cache", source=url)
+        convert_dataset(
+            out,
+            ConvertOptions(dataset_name="mnist", cache_dir=str(tmp_path / "cache"), source=url),
+        )
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
 
@@ -64,10 +66,9 @@ def test_truncated_idx_is_a_clear_error(tmp_path):
     images.write_bytes(gzip.compress(gzip.decompress(images.read_bytes())[:-100]))
     with pytest.raises(KubeslimError, match="train-images-idx3-ubyte: 3836 bytes, but its header"):
         convert_dataset(
-            Mnist(files=mnist_files(served)),
             tmp_path / "out",
-            cache_dir=tmp_path / "cache",
-            source=str(served),
+            ConvertOptions(cache_dir=str(tmp_path / "cache"), source=str(served)),
+            dataset=Mnist(files=mnist_files(served)),
         )
 
 
@@ -77,11 +78,11 @@ def test_a_local_mirror_is_read_not_written(tmp_path):
     make_mnist(served, n_train=10, n_test=2)
     before = sorted(p.name for p in served.iterdir())
     convert_dataset(
-        Mnist(files=mnist_files(served)),
         tmp_path / "out",
-        cache_dir=tmp_path / "cache",
-        source=str(served),
-        num_shards={"train": 2, "test": 1},
+        ConvertOptions(
+            cache_dir=str(tmp_path / "cache"), source=str(served), num_shards="train=2,test=1"
+        ),
+        dataset=Mnist(files=mnist_files(served)),
     )
     assert sorted(p.name for p in served.iterdir()) == before
 
@@ -102,11 +103,13 @@ def test_a_second_mirror_with_other_files_is_converted_not_the_first_ones_cache(
     }
     for name in "ab":
         convert_dataset(
-            Mnist(files=unpinned),
             tmp_path / f"out-{name}",
-            cache_dir=tmp_path / "cache",
-            source=str(mirrors[name]),
-            num_shards={"train": 1, "test": 1},
+            ConvertOptions(
+                cache_dir=str(tmp_path / "cache"),
+                source=str(mirrors[name]),
+                num_shards="train=1,test=1",
+            ),
+            dataset=Mnist(files=unpinned),
         )
     stored = sorted(
         tf.io.decode_png(ex["image/encoded"]).numpy().tobytes()

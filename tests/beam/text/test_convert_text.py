@@ -14,6 +14,7 @@ import pytest
 import tensorflow as tf
 
 from kubeslim.beam.convert_text import convert_corpus
+from kubeslim.beam.options import ConvertTextOptions
 from kubeslim.beam.text.corpus_factory import get_corpus
 from kubeslim.beam.text.ptb import Ptb
 from kubeslim.beam.text.text8 import Text8
@@ -39,7 +40,7 @@ def _vocabulary(out, feature="tokens"):
 @pytest.fixture(scope="module")
 def pydoc(tmp_path_factory):
     out = tmp_path_factory.mktemp("text") / "pydoc_text"
-    return out, convert_corpus("pydoc_text", out)
+    return out, convert_corpus(out, ConvertTextOptions(corpus_name="pydoc_text"))
 
 
 def test_pydoc_text_lines_become_ids_of_a_min_count_vocabulary(pydoc):
@@ -105,7 +106,9 @@ def test_ptb_from_a_mirror_keeps_its_words_and_marks_line_ends(tmp_path):
     corpus.remote_files = (remote_for(path),)
     with http_server(served) as (url, log):
         descriptor = convert_corpus(
-            corpus, tmp_path / "out", cache_dir=tmp_path / "cache", source=url
+            tmp_path / "out",
+            ConvertTextOptions(cache_dir=str(tmp_path / "cache"), source=url),
+            corpus=corpus,
         )
     assert log.requests[0][0] == "/simple-examples.tgz"
     vocabulary = _vocabulary(tmp_path / "out")
@@ -138,7 +141,9 @@ def test_text8_is_one_split_cut_into_lines_with_rare_words_unknown(tmp_path):
     corpus.remote_files = (remote_for(path), remote_for(questions))
     with http_server(tmp_path) as (url, log):
         descriptor = convert_corpus(
-            corpus, tmp_path / "out", cache_dir=tmp_path / "cache", source=url
+            tmp_path / "out",
+            ConvertTextOptions(cache_dir=str(tmp_path / "cache"), source=url),
+            corpus=corpus,
         )
     assert sorted(r[0] for r in log.requests) == ["/questions-words.txt", "/text8.zip"]
     assert list(descriptor["splits"]) == ["train"]
@@ -179,12 +184,16 @@ def test_bad_archives_and_names_are_named(tmp_path):
     corpus = Ptb()
     corpus.remote_files = (remote_for(path),)
     with pytest.raises(KubeslimError, match="simple-examples.tgz: not a readable .tgz"):
-        convert_corpus(corpus, tmp_path / "out", cache_dir=tmp_path / "c", source=str(mirror))
+        convert_corpus(
+            tmp_path / "out",
+            ConvertTextOptions(cache_dir=str(tmp_path / "c"), source=str(mirror)),
+            corpus=corpus,
+        )
     assert not (tmp_path / "out").exists()
 
 
 def test_numbers_enfr_pairs_spelled_out_numbers_with_disjoint_splits(tmp_path):
-    descriptor = convert_corpus("numbers_enfr", tmp_path / "out")
+    descriptor = convert_corpus(tmp_path / "out", ConvertTextOptions(corpus_name="numbers_enfr"))
     assert descriptor["features"] == ["source", "target"]
     assert {s: e["num_lines"] for s, e in descriptor["splits"].items()} == {
         "train": 8_499,
@@ -255,7 +264,9 @@ def test_wmt_enfr_from_127_0_0_1_tokenizes_as_the_tutorial_and_drops_long_pairs(
     corpus.vocabulary_size = 12
     with http_server(served) as (url, log):
         descriptor = convert_corpus(
-            corpus, tmp_path / "out", cache_dir=tmp_path / "cache", source=url
+            tmp_path / "out",
+            ConvertTextOptions(cache_dir=str(tmp_path / "cache"), source=url),
+            corpus=corpus,
         )
     assert sorted(r[0] for r in log.requests) == ["/dev-v2.tgz", "/training-giga-fren.tar"]
     assert descriptor["splits"]["train"]["num_lines"] == 10
@@ -283,6 +294,8 @@ def test_wmt_enfr_with_misaligned_languages_is_named(tmp_path):
         "giga-fren.release2.fixed.\\*.gz have different numbers of lines",
     ):
         convert_corpus(
-            _wmt_corpus(mirror), tmp_path / "out", cache_dir=tmp_path / "c", source=str(mirror)
+            tmp_path / "out",
+            ConvertTextOptions(cache_dir=str(tmp_path / "c"), source=str(mirror)),
+            corpus=_wmt_corpus(mirror),
         )
     assert not (tmp_path / "out").exists()

@@ -104,5 +104,8 @@ def test_weight_decay_regularizes_every_kernel():
 
 
 def test_unknown_net_is_refused_with_the_known_names():
-    with pytest.raises(KubeslimError, match="unknown model 'lenet5'; known: alexnet_v2, cifarnet"):
+    with pytest.raises(
+        KubeslimError,
+        match=r"unknown model 'lenet5'; did you mean 'lenet'\? \(known: alexnet_v2, cifarnet",
+    ):
         nets_factory.get_network_fn("lenet5")

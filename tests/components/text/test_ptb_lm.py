@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 
 from kubeslim.components.text import ptb_lm
+from kubeslim.components.text.ptb_lm_options import get_config
 from kubeslim.errors import KubeslimError
 
 SMALL_AND_QUICK = {"max_max_epoch": 6, "max_epoch": 3, "hidden_size": 128}
@@ -17,7 +18,9 @@ SMALL_AND_QUICK = {"max_max_epoch": 6, "max_epoch": 3, "hidden_size": 128}
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, corpus_dir):
     model_dir = tmp_path_factory.mktemp("lm") / "model"
-    return model_dir, ptb_lm.train_language_model(corpus_dir, model_dir, "small", **SMALL_AND_QUICK)
+    return model_dir, ptb_lm.train_language_model(
+        corpus_dir, model_dir, get_config("small", **SMALL_AND_QUICK)
+    )
 
 
 def _unigram_perplexity(corpus_dir, split):
@@ -72,9 +75,13 @@ def test_evaluation_and_tensorboard_logs(trained, corpus_dir, tmp_path):
 
 def test_training_resumes_and_bad_configs_are_named(corpus_dir, tmp_path):
     quick = {"hidden_size": 16, "num_layers": 1}
-    first = ptb_lm.train_language_model(corpus_dir, tmp_path / "m", max_max_epoch=1, **quick)
-    resumed = ptb_lm.train_language_model(corpus_dir, tmp_path / "m", max_max_epoch=2, **quick)
+    first = ptb_lm.train_language_model(
+        corpus_dir, tmp_path / "m", get_config("small", max_max_epoch=1, **quick)
+    )
+    resumed = ptb_lm.train_language_model(
+        corpus_dir, tmp_path / "m", get_config("small", max_max_epoch=2, **quick)
+    )
     assert [h["epoch"] for h in resumed["history"]] == [1, 2]
     assert resumed["history"][0] == first["history"][0]
-    with pytest.raises(KubeslimError, match="--config 'huge' unknown"):
-        ptb_lm.train_language_model(corpus_dir, tmp_path / "x", "huge")
+    with pytest.raises(KubeslimError, match="--config 'huge': unknown configuration"):
+        ptb_lm.train_language_model(corpus_dir, tmp_path / "x", get_config("huge"))

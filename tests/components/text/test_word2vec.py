@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 
 from kubeslim.components.text import epoch_log, word2vec
+from kubeslim.components.text.word2vec_options import Word2VecEvalOptions, Word2VecOptions
 from kubeslim.errors import KubeslimError
 
 # Word pairs that Python's reference documentation uses together.
@@ -17,7 +18,7 @@ RELATED = [("true", "false"), ("key", "value"), ("integer", "integers"), ("impor
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory, corpus_dir):
     out = tmp_path_factory.mktemp("word2vec") / "model"
-    word2vec.train_word2vec(corpus_dir, out, epochs=8, embedding_size=64)
+    word2vec.train_word2vec(corpus_dir, out, Word2VecOptions(epochs=8, embedding_size=64))
     return out
 
 
@@ -93,7 +94,9 @@ def test_pipeline_evaluation_uses_the_corpus_analogy_set(model_dir, corpus_dir, 
     descriptor = json.loads((corpus / "corpus.json").read_text())
     descriptor["analogies"] = {"file": "analogies.ids.txt", "questions": 1, "skipped": 4}
     (corpus / "corpus.json").write_text(json.dumps(descriptor))
-    result = word2vec.evaluate_embeddings(model_dir, corpus, "class, list", tmp_path / "eval")
+    result = word2vec.evaluate_embeddings(
+        model_dir, corpus, tmp_path / "eval", Word2VecEvalOptions(neighbours_of="class, list")
+    )
     assert (result["analogies"]["questions"], result["analogies"]["skipped"]) == (1, 4)
     assert list(result["neighbours"]) == ["class", "list"]
     assert json.loads((tmp_path / "eval/metrics.json").read_text()) == json.loads(
@@ -102,12 +105,16 @@ def test_pipeline_evaluation_uses_the_corpus_analogy_set(model_dir, corpus_dir, 
 
 
 def test_training_resumes_from_the_last_epoch(corpus_dir, tmp_path):
-    first = word2vec.train_word2vec(corpus_dir, tmp_path / "m", epochs=1, embedding_size=16)
-    resumed = word2vec.train_word2vec(corpus_dir, tmp_path / "m", epochs=2, embedding_size=16)
+    first = word2vec.train_word2vec(
+        corpus_dir, tmp_path / "m", Word2VecOptions(epochs=1, embedding_size=16)
+    )
+    resumed = word2vec.train_word2vec(
+        corpus_dir, tmp_path / "m", Word2VecOptions(epochs=2, embedding_size=16)
+    )
     assert [h["epoch"] for h in resumed["history"]] == [1, 2]
     assert resumed["history"][0] == first["history"][0]
-    with pytest.raises(KubeslimError, match="--loss 'hinge' unknown"):
-        word2vec.train_word2vec(corpus_dir, tmp_path / "x", loss="hinge")
+    with pytest.raises(KubeslimError, match="--loss 'hinge': unknown value"):
+        word2vec.train_word2vec(corpus_dir, tmp_path / "x", Word2VecOptions(loss="hinge"))
 
 
 def test_history_of_a_run_killed_after_an_epoch_survives_the_resume(
@@ -122,17 +129,23 @@ def test_history_of_a_run_killed_after_an_epoch_survives_the_resume(
 
     monkeypatch.setattr(epoch_log.EpochLog, "end_epoch", end_epoch_then_die)
     with pytest.raises(SystemExit):
-        word2vec.train_word2vec(corpus_dir, tmp_path / "m", epochs=4, embedding_size=16)
+        word2vec.train_word2vec(
+            corpus_dir, tmp_path / "m", Word2VecOptions(epochs=4, embedding_size=16)
+        )
     killed = json.loads((tmp_path / "m" / "word2vec.json").read_text())["history"]
     monkeypatch.undo()
-    resumed = word2vec.train_word2vec(corpus_dir, tmp_path / "m", epochs=3, embedding_size=16)
+    resumed = word2vec.train_word2vec(
+        corpus_dir, tmp_path / "m", Word2VecOptions(epochs=3, embedding_size=16)
+    )
     assert [h["epoch"] for h in resumed["history"]] == [1, 2, 3]
     assert resumed["history"][:2] == killed
 
 
 def test_nce_loss_trains(corpus_dir, tmp_path):
     record = word2vec.train_word2vec(
-        corpus_dir, tmp_path / "nce", epochs=2, embedding_size=16, loss="nce", learning_rate=0.05
+        corpus_dir,
+        tmp_path / "nce",
+        Word2VecOptions(epochs=2, embedding_size=16, loss="nce", learning_rate=0.05),
     )
     losses = [h["loss"] for h in record["history"]]
     assert np.isfinite(losses).all() and losses[1] < losses[0]

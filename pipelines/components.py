@@ -1,10 +1,13 @@
-"""Thin KFP v2 components over the library functions.
+"""Thin KFP v2 components over the library functions of the image pipeline.
 
 Each is a lightweight Python component whose body imports ``kubeslim`` and hands artifact paths
-to a library function, so ``kfp.local`` on this machine and a Kubeflow cluster run the same code.
-The container image is the project's (``ops/Dockerfile``), which has ``kubeslim`` and ``kfp``
-installed: no ``packages_to_install``, no pip at run time. The pipeline sets the image of
-every task when it is built (``make compile-pipeline IMAGE=...``).
+and its step's options dataclass to a library function, so ``kfp.local`` on this machine and a
+Kubeflow cluster run the same code. A component's parameters are its step's options fields
+(``pipelines.parameters``; a test holds them equal), and its body makes the dataclass from its
+``locals()``, so every value is checked as the command line checks it. The container image is
+the project's (``ops/Dockerfile``), with ``kubeslim`` and ``kfp`` installed: no
+``packages_to_install``, no pip at run time; the pipeline sets each task's image when it is
+compiled.
 """
 
 from kfp import dsl
@@ -20,37 +23,35 @@ from kfp.dsl import (
     Output,
 )
 
-DEFAULT_IMAGE = "ghcr.io/kubeslim/kubeslim:latest"
+from kubeslim.pipelines.cluster import DEFAULT_IMAGE
 
 
 @dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
 def convert_dataset(
     dataset_name: str,
     source: str,
+    validation_size: float,
+    num_shards: str,
     seed: int,
+    strict: bool,
     beam_options: str,
     converted_dataset: str,
     dataset: Output[Dataset],
 ):
-    """Converts a registered data set to sharded TFRecords (a Beam job); ``source`` is a
-    mirror of its raw files, or the ROOT of an image_folder ("" for the canonical address);
-    ``beam_options`` are Beam pipeline flags ("" runs the job in this pod). Given
-    ``converted_dataset``, a ``kubeslim convert`` output, it is copied instead."""
+    """Converts a registered data set to sharded TFRecords (a Beam job), or copies the
+    ``kubeslim convert`` output ``converted_dataset`` when given; ``beam_options`` are Beam
+    pipeline flags ("" runs the job in this pod)."""
     import shlex
 
     from kubeslim.beam.convert import convert_dataset as convert
+    from kubeslim.beam.options import ConvertOptions
     from kubeslim.dataset_spec import copy_converted
 
+    options = ConvertOptions.from_mapping(locals())
     if converted_dataset:
         descriptor = copy_converted(converted_dataset, dataset.path)
     else:
-        descriptor = convert(
-            dataset_name,
-            dataset.path,
-            source=source or None,
-            seed=seed,
-            beam_args=shlex.split(beam_options),
-        )
+        descriptor = convert(dataset.path, options, beam_args=shlex.split(beam_options))
     dataset.metadata["name"] = descriptor["name"]
     dataset.metadata["num_classes"] = descriptor["num_classes"]
     for split, entry in descriptor["splits"].items():
@@ -74,53 +75,53 @@ def analyze_dataset(dataset: Input[Dataset], beam_options: str, transform: Outpu
 def train_model(
     dataset: Input[Dataset],
     transform: Input[Artifact],
+    optimizer: str,
+    learning_rate: float,
+    learning_rate_decay_type: str,
+    learning_rate_decay_factor: float,
+    num_epochs_per_decay: float,
+    end_learning_rate: float,
+    opt_epsilon: float,
+    adadelta_rho: float,
+    adagrad_initial_accumulator_value: float,
+    adam_beta1: float,
+    adam_beta2: float,
+    ftrl_learning_rate_power: float,
+    ftrl_initial_accumulator_value: float,
+    ftrl_l1: float,
+    ftrl_l2: float,
+    momentum: float,
+    rmsprop_momentum: float,
+    rmsprop_decay: float,
+    moving_average_decay: float,
     model_name: str,
     preprocessing_name: str,
     image_size: int,
     batch_size: int,
     num_epochs: int,
-    optimizer: str,
-    learning_rate: float,
-    learning_rate_decay_type: str,
+    max_steps: int,
     weight_decay: float,
     label_smoothing: float,
-    moving_average_decay: float,
+    labels_offset: int,
     checkpoint_path: str,
     checkpoint_exclude_scopes: str,
     trainable_scopes: str,
+    ignore_missing_vars: bool,
     mixed_precision: bool,
     seed: int,
     model: Output[Model],
 ):
-    """Trains a network on the data set's train split, with the analysis's transform;
-    ``preprocessing_name`` "" and ``image_size`` 0 mean the net's own, ``moving_average_decay``
-    0 keeps no averages, ``checkpoint_path`` "" trains from scratch."""
+    """Trains a network on the data set's train split with the analysis's transform
+    (TF-Slim's ``train_image_classifier.py`` flags, as ``kubeslim train`` takes them)."""
+    from kubeslim.components.options import TrainOptions
     from kubeslim.components.train import train
 
     record = train(
-        dataset.path,
-        model.path,
-        transform_dir=transform.path,
-        model_name=model_name,
-        preprocessing_name=preprocessing_name or None,
-        image_size=image_size or None,
-        batch_size=batch_size,
-        num_epochs=num_epochs,
-        optimizer=optimizer,
-        learning_rate=learning_rate,
-        learning_rate_decay_type=learning_rate_decay_type,
-        weight_decay=weight_decay,
-        label_smoothing=label_smoothing,
-        moving_average_decay=moving_average_decay or None,
-        checkpoint_path=checkpoint_path or None,
-        checkpoint_exclude_scopes=checkpoint_exclude_scopes,
-        trainable_scopes=trainable_scopes,
-        mixed_precision=mixed_precision,
-        seed=seed,
+        dataset.path, model.path, TrainOptions.from_mapping(locals()), transform_dir=transform.path
     )
     model.metadata["replicas"] = record["replicas"]
     model.metadata["framework"] = "tensorflow"
-    model.metadata["model_name"] = model_name
+    model.metadata["model_name"] = record["model_name"]
     model.metadata["steps"] = record["steps"]
     model.metadata["train_accuracy"] = record["history"]["accuracy"][-1]
 
@@ -129,17 +130,20 @@ def train_model(
 def evaluate_model(
     dataset: Input[Dataset],
     model: Input[Model],
+    split: str,
+    batch_size: int,
     metrics: Output[Metrics],
     confusion_matrix: Output[ClassificationMetrics],
     evaluation: Output[Artifact],
     report: Output[HTML],
 ):
-    """Evaluates the latest checkpoint on the held-out split: scalars and the confusion matrix
-    for the Kubeflow UI, and an HTML report with the training curves."""
+    """Evaluates the latest checkpoint on the held-out split (or ``split``): scalars and the
+    confusion matrix for the Kubeflow UI, and an HTML report with the training curves."""
     from kubeslim.components.evaluate import evaluate
+    from kubeslim.components.options import EvalOptions
     from kubeslim.components.report import write_report
 
-    result = evaluate(dataset.path, model.path, evaluation.path)
+    result = evaluate(dataset.path, model.path, evaluation.path, EvalOptions.from_mapping(locals()))
     write_report(model.path, result, report.path)
     for name in ("top1_accuracy", "top5_accuracy", "loss"):
         metrics.log_metric(name, result[name])
@@ -156,9 +160,10 @@ def gate_model(
 ) -> bool:
     """The quality gate: True when top-1 accuracy reaches ``accuracy_threshold`` and, given
     the blessed model's evaluation (a directory or metrics.json URI), is not worse."""
+    from kubeslim.components.options import GateOptions
     from kubeslim.components.quality_gate import check_evaluation
 
-    blessed, reason = check_evaluation(evaluation.path, accuracy_threshold, blessed_evaluation)
+    blessed, reason = check_evaluation(evaluation.path, GateOptions.from_mapping(locals()))
     verdict = "**Blessed**" if blessed else "**Not blessed**: export is skipped"
     with open(decision.path, "w") as f:
         f.write(f"# Quality gate\n\n{verdict}: {reason}.\n")
@@ -186,20 +191,21 @@ def freeze_model(
     max_difference: float,
     frozen_model: Output[Model],
 ):
-    """Freezes the SavedModel and fails unless it matches the SavedModel on the held-out split."""
-    from kubeslim.components.freeze import freeze_saved_model, max_abs_difference
-    from kubeslim.errors import KubeslimError
+    """Freezes the SavedModel; fails, writing nothing, unless the frozen graph matches the
+    SavedModel within ``max_difference`` on the held-out split."""
+    from kubeslim.components.freeze import freeze_saved_model
+    from kubeslim.components.options import FreezeOptions
 
-    record = freeze_saved_model(saved_model.path, frozen_model.path)
-    difference = max_abs_difference(frozen_model.path, saved_model.path, dataset.path)
-    if difference > max_difference:
-        raise KubeslimError(
-            f"frozen graph differs from the SavedModel by {difference:.3g} > {max_difference}"
-        )
+    record = freeze_saved_model(
+        saved_model.path,
+        frozen_model.path,
+        FreezeOptions.from_mapping(locals()),
+        check_dataset_dir=dataset.path,
+    )
     frozen_model.metadata["format"] = "frozen_graph_def"
     frozen_model.metadata["inputs"] = record["inputs"]
     frozen_model.metadata["outputs"] = record["outputs"]
-    frozen_model.metadata["max_abs_difference"] = difference
+    frozen_model.metadata["max_abs_difference"] = record["max_abs_difference"]
 
 
 @dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
@@ -208,31 +214,22 @@ def convert_tflite(
     dataset: Input[Dataset],
     max_difference: float,
     min_int8_agreement: float,
+    num_calibration_images: int,
     tflite_model: Output[Model],
 ):
     """Converts the SavedModel to TFLite float32, float16 and int8 (calibrated on the training
-    TFRecords) and fails unless float32 matches the SavedModel within ``max_difference`` and
-    int8 agrees with its top-1 on ``min_int8_agreement`` of the held-out split."""
-    from kubeslim.components.tflite import compare_with_saved_model, convert
-    from kubeslim.errors import KubeslimError
+    TFRecords); fails, writing nothing, unless float32 matches the SavedModel within
+    ``max_difference`` and int8 agrees with its top-1 on ``min_int8_agreement`` of the
+    held-out split."""
+    from kubeslim.components.options import TfliteOptions
+    from kubeslim.components.tflite import convert
 
-    record = convert(saved_model.path, tflite_model.path, dataset.path)
-    checks = {
-        quantization: compare_with_saved_model(
-            f"{tflite_model.path}/{name}", saved_model.path, dataset.path
-        )
-        for quantization, name in record["files"].items()
-    }
-    if checks["float32"]["max_abs_difference"] > max_difference:
-        raise KubeslimError(
-            f"TFLite float32 differs from the SavedModel by "
-            f"{checks['float32']['max_abs_difference']:.3g} > {max_difference}"
-        )
-    if checks["int8"]["top1_agreement"] < min_int8_agreement:
-        raise KubeslimError(
-            f"TFLite int8 agrees on top-1 for {checks['int8']['top1_agreement']:.4f} of the "
-            f"held-out images < {min_int8_agreement}"
-        )
+    record = convert(
+        saved_model.path,
+        tflite_model.path,
+        TfliteOptions.from_mapping(locals()),
+        dataset_dir=dataset.path,
+    )
     tflite_model.metadata["format"] = "tflite"
     tflite_model.metadata["bytes"] = record["bytes"]
-    tflite_model.metadata["checks"] = checks
+    tflite_model.metadata["checks"] = record["checks"]

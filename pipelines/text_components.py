@@ -1,25 +1,25 @@
 """Thin KFP v2 components for the text models, over the same library functions as the
-``kubeslim`` subcommands; built like ``components/kfp_components.py`` (the project's image, no
-pip at run time)."""
+``kubeslim`` subcommands; built as ``pipelines/components.py`` is (the project's image, no pip
+at run time, each step's options dataclass made from the component's ``locals()``)."""
 
 from kfp import dsl
 from kfp.dsl import Artifact, Dataset, Input, Markdown, Metrics, Model, Output
 
-from kubeslim.components.kfp_components import DEFAULT_IMAGE
+from kubeslim.pipelines.cluster import DEFAULT_IMAGE
 
 
 @dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
 def convert_text(corpus_name: str, source: str, beam_options: str, corpus: Output[Dataset]):
     """Converts a registered text corpus to token-id TFRecords with its tensorflow-transform
-    vocabularies (a Beam job); ``source`` is a mirror of its raw files ("" for the canonical
-    address), ``beam_options`` Beam pipeline flags ("" runs the job in this pod)."""
+    vocabularies (a Beam job); ``beam_options`` are Beam pipeline flags ("" runs the job in
+    this pod)."""
     import shlex
 
     from kubeslim.beam.convert_text import convert_corpus
+    from kubeslim.beam.options import ConvertTextOptions
 
-    descriptor = convert_corpus(
-        corpus_name, corpus.path, source=source or None, beam_args=shlex.split(beam_options)
-    )
+    options = ConvertTextOptions.from_mapping(locals())
+    descriptor = convert_corpus(corpus.path, options, beam_args=shlex.split(beam_options))
     corpus.metadata["name"] = descriptor["name"]
     for split, entry in descriptor["splits"].items():
         corpus.metadata[f"{split}_records"] = entry["num_lines"]
@@ -33,7 +33,7 @@ def publish_vocabulary(
     """Publishes the corpus's vocabularies and tensorflow-transform graph as one artifact (what
     serving shares with training), with a summary: sizes, out-of-vocabulary rates per split
     and the most frequent words."""
-    from kubeslim.corpus_spec import publish_vocabularies
+    from kubeslim.components.text.vocabulary import publish_vocabularies
 
     text = publish_vocabularies(corpus.path, vocabulary.path)
     with open(summary.path, "w") as f:
@@ -46,24 +46,19 @@ def train_word2vec(
     embedding_size: int,
     window_size: int,
     num_negatives: int,
+    subsample: float,
+    learning_rate: float,
     epochs: int,
+    batch_size: int,
     loss: str,
     seed: int,
     model: Output[Model],
 ):
     """Trains skip-gram embeddings (negative sampling or NCE) on the corpus's train split."""
     from kubeslim.components.text.word2vec import train_word2vec as train
+    from kubeslim.components.text.word2vec_options import Word2VecOptions
 
-    record = train(
-        corpus.path,
-        model.path,
-        embedding_size=embedding_size,
-        window_size=window_size,
-        num_negatives=num_negatives,
-        epochs=epochs,
-        loss=loss,
-        seed=seed,
-    )
+    record = train(corpus.path, model.path, Word2VecOptions.from_mapping(locals()))
     model.metadata["words_per_second"] = record["history"][-1]["words_per_second"]
     model.metadata["loss"] = record["history"][-1]["loss"]
 
@@ -79,8 +74,10 @@ def evaluate_word2vec(
     """Analogy accuracy on the corpus's analogy set (text8's questions-words), if it has one,
     and the nearest neighbours of ``neighbours_of`` (comma-separated words)."""
     from kubeslim.components.text.word2vec import evaluate_embeddings
+    from kubeslim.components.text.word2vec_options import Word2VecEvalOptions
 
-    result = evaluate_embeddings(model.path, corpus.path, neighbours_of, evaluation.path)
+    options = Word2VecEvalOptions.from_mapping(locals())
+    result = evaluate_embeddings(model.path, corpus.path, evaluation.path, options)
     if "analogies" in result:
         metrics.log_metric("analogy_accuracy", result["analogies"]["accuracy"])
         metrics.log_metric("analogy_questions", result["analogies"]["questions"])
@@ -100,13 +97,15 @@ def export_word2vec(model: Input[Model], num_gpus: int, saved_model: Output[Mode
 
 @dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
 def train_language_model(
-    corpus: Input[Dataset], config: str, max_max_epoch: int, seed: int, model: Output[Model]
+    corpus: Input[Dataset], config: str, config_overrides: str, model: Output[Model]
 ):
-    """Trains the PTB tutorial's LSTM language model (``config`` small, medium or large;
-    ``max_max_epoch`` 0 keeps the configuration's epochs)."""
+    """Trains the PTB tutorial's LSTM language model (``config`` small, medium or large, with
+    ``config_overrides`` such as "max_max_epoch=2")."""
     from kubeslim.components.text.ptb_lm import train_language_model as train
+    from kubeslim.components.text.ptb_lm_options import LanguageModelChoice
 
-    record = train(corpus.path, model.path, config, max_max_epoch=max_max_epoch or None, seed=seed)
+    chosen = LanguageModelChoice.from_mapping(locals()).resolve()
+    record = train(corpus.path, model.path, chosen)
     last = record["history"][-1]
     model.metadata["train_perplexity"] = last["train_perplexity"]
     model.metadata["words_per_second"] = last["words_per_second"]
@@ -139,13 +138,15 @@ def export_language_model(model: Input[Model], num_gpus: int, saved_model: Outpu
 
 @dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
 def train_translation(
-    corpus: Input[Dataset], config: str, epochs: int, seed: int, model: Output[Model]
+    corpus: Input[Dataset], config: str, config_overrides: str, model: Output[Model]
 ):
     """Trains the seq2seq tutorial's attention encoder-decoder (``config`` small, tutorial or
-    self_test; ``epochs`` 0 keeps the configuration's)."""
+    self_test, with ``config_overrides`` such as "epochs=2")."""
     from kubeslim.components.text.translation import train_translation_model as train
+    from kubeslim.components.text.translation_options import TranslationChoice
 
-    record = train(corpus.path, model.path, config, epochs=epochs or None, seed=seed)
+    chosen = TranslationChoice.from_mapping(locals()).resolve()
+    record = train(corpus.path, model.path, chosen)
     last = record["history"][-1]
     model.metadata["train_perplexity"] = last["train_perplexity"]
     model.metadata["target_words_per_second"] = last["target_words_per_second"]
@@ -155,16 +156,18 @@ def train_translation(
 def evaluate_translation(
     corpus: Input[Dataset],
     model: Input[Model],
-    split: str,
-    beam_width: int,
+    eval_split: str,
+    eval_beam_width: int,
     metrics: Output[Metrics],
     evaluation: Output[Artifact],
 ):
-    """BLEU and exact-match accuracy on ``split`` (beam search of ``beam_width``; 0 for the
-    model's own)."""
-    from kubeslim.components.text.translation import write_evaluation
+    """BLEU and exact-match accuracy on ``eval_split`` (beam search of ``eval_beam_width``; 0
+    for the model's own)."""
+    from kubeslim.components.text.translation_options import TranslationEvalOptions
+    from kubeslim.components.text.translator import write_evaluation
 
-    result = write_evaluation(model.path, corpus.path, evaluation.path, split, beam_width or None)
+    options = TranslationEvalOptions.from_mapping(locals())
+    result = write_evaluation(model.path, corpus.path, evaluation.path, options)
     metrics.log_metric("bleu", result["bleu"])
     metrics.log_metric("exact_match", result["exact_match"])
     metrics.log_metric("sentences", result["sentences"])
@@ -173,7 +176,7 @@ def evaluate_translation(
 @dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
 def export_translation(model: Input[Model], num_gpus: int, saved_model: Output[Model]):
     """A SavedModel whose ``serving_default`` maps raw sentences to translations."""
-    from kubeslim.components.text.translation import export_translator
+    from kubeslim.components.text.translator import export_translator
 
     export_translator(model.path, saved_model.path)
     saved_model.metadata["format"] = "saved_model"
