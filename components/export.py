@@ -30,8 +30,9 @@ from kubeslim.components.model_dir import (
     load_transform,
 )
 from kubeslim.components.options import ExportOptions
+from kubeslim.components.serving import write_servable
 from kubeslim.fileio import OutputDir
-from kubeslim.model_spec import TRANSFORM_DIR
+from kubeslim.model_spec import SERVABLE_VERSION, TRANSFORM_DIR
 
 SERVING_SIGNATURE = "serving_default"
 TOP_K = 5
@@ -95,7 +96,9 @@ def export_saved_model(
     options: ExportOptions | None = None,
 ) -> Path:
     """Writes the SavedModel of a checkpoint in ``model_dir`` (``options.checkpoint_path``,
-    else the latest) to ``export_dir`` (see ``fileio.OutputDir``).
+    else the latest) to ``export_dir`` (see ``fileio.OutputDir``), as TF Serving lays out a
+    model: in version directory ``1``, with the model's config, labels and transform beside
+    it. TF Serving's session-based loader runs it (``serving.write_servable``).
 
     Returns:
       The export directory.
@@ -111,17 +114,18 @@ def export_saved_model(
     model, config, checkpoint_path = load_model(model_dir, options.checkpoint_path or None)
     module = ServingModule(model, config, load_transform(model_dir, config))
     with output.staging() as tmp:
-        tf.saved_model.save(
-            module,
-            str(tmp),
-            signatures={
+        version = tmp / SERVABLE_VERSION
+        write_servable(
+            version,
+            {
                 SERVING_SIGNATURE: module.classify_image_bytes,
                 IMAGES_SIGNATURE: module.classify_images,
             },
+            [model, *([module.transform] if module.transform is not None else [])],
         )
-        config.save(tmp)
-        dataset_spec.write_labels(tmp / dataset_spec.LABELS_FILE, list(config.class_names))
+        config.save(version)
+        dataset_spec.write_labels(version / dataset_spec.LABELS_FILE, list(config.class_names))
         if config.uses_transform:
-            copy_transform(Path(model_dir) / TRANSFORM_DIR, tmp)
+            copy_transform(Path(model_dir) / TRANSFORM_DIR, version)
     log.info("exported %s to %s", checkpoint_path, export_dir)
     return Path(export_dir)

@@ -24,6 +24,7 @@ from kubeslim.components.model_dir import ModelConfig, load_transform
 from kubeslim.components.options import FreezeOptions
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import OutputDir
+from kubeslim.model_spec import servable_dir
 
 GRAPH_FILE = "frozen_graph.pb"
 NODES_FILE = "frozen_graph.json"
@@ -38,9 +39,7 @@ def frozen_signature(export_dir: str | Path) -> tuple[Any, Any]:
     Raises:
       KubeslimError: ``export_dir`` is not an export with that signature.
     """
-    if not (Path(export_dir) / "saved_model.pb").is_file():
-        raise KubeslimError(f"{export_dir} is not a SavedModel directory (no saved_model.pb)")
-    loaded = tf.saved_model.load(str(export_dir))
+    loaded = tf.saved_model.load(str(servable_dir(export_dir)))
     if IMAGES_SIGNATURE not in loaded.signatures:
         raise KubeslimError(f"{export_dir} has no {IMAGES_SIGNATURE!r} signature")
     signature = loaded.signatures[IMAGES_SIGNATURE]
@@ -141,6 +140,7 @@ def preprocessed_images(
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(encoded image bytes, preprocessed float images) of ``split``, in batches of 64,
     preprocessed by the export's own config and transform."""
+    export_dir = servable_dir(export_dir)
     config = ModelConfig.load(export_dir)
     transform = load_transform(export_dir, config)
     descriptor = dataset_spec.read_descriptor(dataset_dir)
@@ -171,7 +171,7 @@ def max_abs_difference(
     """
     from kubeslim.components.export import SERVING_SIGNATURE
 
-    serving = tf.saved_model.load(str(export_dir)).signatures[SERVING_SIGNATURE]
+    serving = tf.saved_model.load(str(servable_dir(export_dir))).signatures[SERVING_SIGNATURE]
     frozen = load_frozen_graph(frozen_dir)
     split = split or dataset_spec.held_out_split(dataset_spec.read_descriptor(dataset_dir))
     worst = 0.0

@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from kubeslim.components.export import SERVING_SIGNATURE
 from kubeslim.errors import KubeslimError
+from kubeslim.model_spec import servable_dir
 
 
 def predict(export_dir: str | Path, image_paths: list[str | Path]) -> list[dict[str, Any]]:
@@ -16,9 +17,7 @@ def predict(export_dir: str | Path, image_paths: list[str | Path]) -> list[dict[
       KubeslimError: ``export_dir`` is not an export, or an image cannot be read or decoded
         (the message names the file).
     """
-    if not (Path(export_dir) / "saved_model.pb").is_file():
-        raise KubeslimError(f"{export_dir} is not a SavedModel directory (no saved_model.pb)")
-    serving = tf.saved_model.load(str(export_dir)).signatures[SERVING_SIGNATURE]
+    serving = tf.saved_model.load(str(servable_dir(export_dir))).signatures[SERVING_SIGNATURE]
     results = []
     for path in image_paths:
         try:

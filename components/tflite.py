@@ -27,6 +27,7 @@ from kubeslim.components.freeze import (
 from kubeslim.components.options import TfliteOptions
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import OutputDir
+from kubeslim.model_spec import servable_dir
 
 QUANTIZATIONS = ("float32", "float16", "int8")
 TFLITE_FILE = "model_{}.tflite"
@@ -170,7 +171,7 @@ def compare_with_saved_model(
     """The TFLite model against the SavedModel's ``serving_default`` on ``split`` (by default
     the held-out one): the largest probability difference and the share of images whose
     top-1 class agrees."""
-    serving = tf.saved_model.load(str(export_dir)).signatures[SERVING_SIGNATURE]
+    serving = tf.saved_model.load(str(servable_dir(export_dir))).signatures[SERVING_SIGNATURE]
     run = load_tflite(tflite_path)
     split = split or dataset_spec.held_out_split(dataset_spec.read_descriptor(dataset_dir))
     worst, agree, total = 0.0, 0, 0

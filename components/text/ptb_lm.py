@@ -19,13 +19,14 @@ import numpy as np
 import tensorflow as tf
 
 from kubeslim import corpus_spec
+from kubeslim.components.serving import write_servable
 from kubeslim.components.text.corpus import token_lines, vocabulary_table
 from kubeslim.components.text.epoch_log import EpochLog, trained_record
 from kubeslim.components.text.layers import LstmStack
 from kubeslim.components.text.ptb_lm_options import LanguageModelConfig
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import OutputDir, claim_dir
-from kubeslim.model_spec import METRICS_FILE
+from kubeslim.model_spec import METRICS_FILE, SERVABLE_VERSION
 
 RECORD_FILE = "language_model.json"
 CHECKPOINT_PREFIX = "ptb_lm.ckpt"
@@ -273,7 +274,7 @@ def export_language_model(
 ) -> Path:
     """Writes a SavedModel with ``serving_default`` (sentence -> perplexity) and
     ``next_words`` (context -> ten words and probabilities) to ``export_dir`` (see
-    ``fileio.OutputDir``)."""
+    ``fileio.OutputDir``), in version directory ``1`` as TF Serving lays a model out."""
     output = OutputDir(
         export_dir,
         EXPORT_KIND,
@@ -284,9 +285,9 @@ def export_language_model(
     model, vocabulary = load_language_model(model_dir)
     module = ScoringModule(model, vocabulary)
     with output.staging() as tmp:
-        tf.saved_model.save(
-            module,
-            str(tmp),
-            signatures={"serving_default": module.score, "next_words": module.next_words},
+        write_servable(
+            tmp / SERVABLE_VERSION,
+            {"serving_default": module.score, "next_words": module.next_words},
+            [model, module],
         )
     return Path(export_dir)

@@ -9,6 +9,7 @@ from kubeslim.components.text.translation import train_translation_model
 from kubeslim.components.text.translation_options import CONFIGS
 from kubeslim.components.text.translator import Translator, evaluate_translation, export_translator
 from kubeslim.errors import KubeslimError
+from kubeslim.model_spec import servable_dir
 
 
 def self_test(work_dir: str | Path) -> dict[str, Any]:
@@ -49,7 +50,7 @@ def self_test(work_dir: str | Path) -> dict[str, Any]:
         translator = Translator(model_dir, beam_width)
         export_dir = work_dir / f"export_{beam_width}"
         export_translator(model_dir, export_dir, beam_width)
-        served = tf.saved_model.load(str(export_dir)).signatures["serving_default"]
+        served = tf.saved_model.load(str(servable_dir(export_dir))).signatures["serving_default"]
         exported = served(sentences=tf.constant(sentences))["translations"].numpy()
         if [t.decode("utf-8") for t in exported] != translator(sentences):
             raise KubeslimError(f"beam width {beam_width}: the SavedModel translates differently")

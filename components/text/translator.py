@@ -11,6 +11,7 @@ from typing import Any
 import tensorflow as tf
 
 from kubeslim import corpus_spec
+from kubeslim.components.serving import write_servable
 from kubeslim.components.text.translation import load_model
 from kubeslim.components.text.translation_data import (
     EOS,
@@ -25,7 +26,7 @@ from kubeslim.components.text.translation_data import (
 from kubeslim.components.text.translation_options import TranslationEvalOptions
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import OutputDir
-from kubeslim.model_spec import METRICS_FILE
+from kubeslim.model_spec import METRICS_FILE, SERVABLE_VERSION
 
 EXPORT_KIND = "translation_export"  # its kind in the kubeslim marker (``fileio``)
 
@@ -167,7 +168,8 @@ def export_translator(
     overwrite: bool = False,
 ) -> Path:
     """Writes a SavedModel whose ``serving_default`` maps raw sentences to translations to
-    ``export_dir`` (see ``fileio.OutputDir``)."""
+    ``export_dir`` (see ``fileio.OutputDir``), in version directory ``1`` as TF Serving lays a
+    model out."""
     output = OutputDir(
         export_dir,
         EXPORT_KIND,
@@ -177,7 +179,9 @@ def export_translator(
     )
     translator = Translator(model_dir, beam_width)
     with output.staging() as tmp:
-        tf.saved_model.save(
-            translator, str(tmp), signatures={"serving_default": translator.translate}
+        write_servable(
+            tmp / SERVABLE_VERSION,
+            {"serving_default": translator.translate},
+            [translator.model, translator.transform, translator],
         )
     return Path(export_dir)

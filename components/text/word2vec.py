@@ -22,6 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from kubeslim import corpus_spec
+from kubeslim.components.serving import write_servable
 from kubeslim.components.text.corpus import token_blocks, token_counts, vocabulary_table
 from kubeslim.components.text.epoch_log import EpochLog, trained_record
 from kubeslim.components.text.word2vec_options import (
@@ -31,7 +32,7 @@ from kubeslim.components.text.word2vec_options import (
 )
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import OutputDir, claim_dir
-from kubeslim.model_spec import METRICS_FILE
+from kubeslim.model_spec import METRICS_FILE, SERVABLE_VERSION
 
 CONFIG_FILE = "word2vec.json"
 CHECKPOINT_PREFIX = "word2vec.ckpt"
@@ -374,7 +375,8 @@ def export_embeddings(
 ) -> Path:
     """Writes a SavedModel (``serving_default``: words -> ``embeddings``; ``nearest``: words ->
     ``neighbours`` and ``similarities``) and, for the TensorBoard projector, ``vectors.tsv``
-    and ``metadata.tsv``, to ``export_dir`` (see ``fileio.OutputDir``)."""
+    and ``metadata.tsv``, to ``export_dir`` (see ``fileio.OutputDir``), in version directory
+    ``1`` as TF Serving lays a model out."""
     output = OutputDir(
         export_dir,
         EXPORT_KIND,
@@ -385,12 +387,13 @@ def export_embeddings(
     embeddings, vocabulary = load_embeddings(model_dir)
     module = EmbeddingModule(embeddings, vocabulary, k)
     with output.staging() as tmp:
-        tf.saved_model.save(
-            module,
-            str(tmp),
-            signatures={"serving_default": module.embed, "nearest": module.nearest},
+        version = tmp / SERVABLE_VERSION
+        write_servable(
+            version, {"serving_default": module.embed, "nearest": module.nearest}, [module]
         )
-        np.savetxt(tmp / "vectors.tsv", embeddings, delimiter="\t", fmt="%.6f")
-        (tmp / "metadata.tsv").write_text("".join(w + "\n" for w in vocabulary), encoding="utf-8")
+        np.savetxt(version / "vectors.tsv", embeddings, delimiter="\t", fmt="%.6f")
+        (version / "metadata.tsv").write_text(
+            "".join(w + "\n" for w in vocabulary), encoding="utf-8"
+        )
     log.info("exported %d embeddings to %s", len(vocabulary), export_dir)
     return Path(export_dir)

@@ -16,6 +16,9 @@ from kubeslim.components.freeze import freeze_saved_model, load_frozen_graph
 from kubeslim.components.model_dir import ModelConfig, load_model, load_transform
 from kubeslim.components.options import TrainOptions
 from kubeslim.components.train import train
+from kubeslim.model_spec import servable_dir
+
+from ..serving import assert_served_as_loaded
 
 
 @pytest.fixture(scope="module")
@@ -54,10 +57,14 @@ def test_serving_raw_bytes_equals_the_training_evaluation_path(digits_dir, trans
     expected = model(images, training=False).numpy()
     # A copy without transform/ beside it: the SavedModel must carry the transform itself.
     shutil.copytree(transformed / "export", transformed / "export_only")
-    shutil.rmtree(transformed / "export_only" / "transform")
-    serving = tf.saved_model.load(str(transformed / "export_only")).signatures["serving_default"]
+    shutil.rmtree(transformed / "export_only" / "1" / "transform")
+    serving = tf.saved_model.load(str(servable_dir(transformed / "export_only"))).signatures[
+        "serving_default"
+    ]
     served = serving(image_bytes=_test_bytes(digits_dir))["logits"].numpy()
     np.testing.assert_allclose(served, expected, atol=1e-5, rtol=0)
+    raw = {"image_bytes": np.asarray(_test_bytes(digits_dir, 8).numpy(), dtype=object)}
+    assert_served_as_loaded(transformed / "export", "serving_default", raw)  # as TF Serving
 
 
 def test_the_statistics_replace_imagenet_means(digits_dir, transformed):
@@ -72,14 +79,15 @@ def test_the_statistics_replace_imagenet_means(digits_dir, transformed):
 
 def test_the_frozen_graph_matches_a_model_with_a_transform(digits_dir, transformed):
     freeze_saved_model(transformed / "export", transformed / "frozen")
-    config = ModelConfig.load(transformed / "export")
-    transform = load_transform(transformed / "export", config)
+    servable = servable_dir(transformed / "export")
+    config = ModelConfig.load(servable)
+    transform = load_transform(servable, config)
     images = tf.map_fn(
         lambda e: config.preprocess_encoded(e, False, transform),
         _test_bytes(digits_dir),
         fn_output_signature=tf.float32,
     ).numpy()
-    saved = tf.saved_model.load(str(transformed / "export")).signatures["classify_images"]
+    saved = tf.saved_model.load(str(servable)).signatures["classify_images"]
     expected = saved(images=tf.constant(images))["logits"].numpy()
     frozen = load_frozen_graph(transformed / "frozen")(images)["logits"]
     # This one-epoch model on vgg-scale inputs has logits near 140; freezing changes kernel

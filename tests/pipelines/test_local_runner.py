@@ -28,7 +28,7 @@ def test_run_local_produces_all_artifacts(tmp_path, capsys):
         "evaluate-model/evaluation": ["metrics.json", "confusion_matrix.png"],
         "evaluate-model/report": [],
         "gate-model/decision": [],
-        "export-model/saved_model": ["saved_model.pb", "labels.txt"],
+        "export-model/saved_model": ["1/saved_model.pb", "1/labels.txt"],
         "freeze-model/frozen_model": ["frozen_graph.pb", "frozen_graph.json"],
         "convert-tflite/tflite_model": ["model_float32.tflite", "model_int8.tflite"],
     }

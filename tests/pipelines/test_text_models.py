@@ -57,7 +57,7 @@ def test_translation_pipeline_runs_locally_to_the_bar(tmp_path):
     assert run.metrics["exact_match"] >= 0.9 and run.metrics["bleu"] >= 90
     translations = (run.outputs["evaluate-translation/evaluation"] / "translations.txt").read_text()
     assert len(translations.splitlines()) == 1_000
-    assert (run.outputs["export-translation/saved_model"] / "saved_model.pb").is_file()
+    assert (run.outputs["export-translation/saved_model"] / "1" / "saved_model.pb").is_file()
     summary = run.outputs["publish-vocabulary/summary"].read_text()
     assert "| test | target | 4,505 | 0 (0.00%) |" in summary
     vocabulary = run.outputs["publish-vocabulary/vocabulary"]

@@ -11,6 +11,9 @@ import tensorflow as tf
 from kubeslim.components.text import ptb_lm
 from kubeslim.components.text.ptb_lm_options import get_config
 from kubeslim.errors import KubeslimError
+from kubeslim.model_spec import servable_dir
+
+from ...serving import assert_served_as_loaded
 
 SMALL_AND_QUICK = {"max_max_epoch": 6, "max_epoch": 3, "hidden_size": 128}
 
@@ -54,7 +57,7 @@ def test_exported_model_scores_a_sentence_as_the_trainer_does(trained, tmp_path)
     model, vocabulary = ptb_lm.load_language_model(model_dir)
     expected = ptb_lm.sentence_perplexity(model, vocabulary, sentence)
     export = ptb_lm.export_language_model(model_dir, tmp_path / "export")
-    loaded = tf.saved_model.load(str(export))
+    loaded = tf.saved_model.load(str(servable_dir(export)))
     served = float(
         loaded.signatures["serving_default"](sentence=tf.constant(sentence))["perplexity"]
     )
@@ -62,6 +65,10 @@ def test_exported_model_scores_a_sentence_as_the_trainer_does(trained, tmp_path)
     following = loaded.signatures["next_words"](context=tf.constant("the"))
     probabilities = following["probabilities"].numpy()
     assert len(probabilities) == 10 and np.all(np.diff(probabilities) <= 0)
+    # as TF Serving loads and runs it
+    sentence_input = {"sentence": np.array(sentence, dtype=object)}
+    assert_served_as_loaded(export, "serving_default", sentence_input)
+    assert_served_as_loaded(export, "next_words", {"context": np.array("the", dtype=object)})
 
 
 def test_evaluation_and_tensorboard_logs(trained, corpus_dir, tmp_path):

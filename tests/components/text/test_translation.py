@@ -14,6 +14,9 @@ from kubeslim.components.text import translation, translation_data, translator
 from kubeslim.components.text.translation_options import get_config, parse_buckets
 from kubeslim.components.text.translation_self_test import self_test
 from kubeslim.errors import KubeslimError
+from kubeslim.model_spec import servable_dir
+
+from ...serving import assert_served_as_loaded
 
 
 @pytest.fixture(scope="module")
@@ -82,10 +85,14 @@ def test_the_savedmodel_translates_raw_strings_as_the_trainers_decoder(trained, 
     model_dir, _, record = trained
     scores = translator.evaluate_translation(model_dir, record["corpus_dir"], "test")
     translator.export_translator(model_dir, tmp_path / "export")
-    served = tf.saved_model.load(str(tmp_path / "export")).signatures["serving_default"]
+    served = tf.saved_model.load(str(servable_dir(tmp_path / "export"))).signatures[
+        "serving_default"
+    ]
     english = [en for en, _ in NumbersEnfr().pairs("test")]
     out = served(sentences=tf.constant(english))["translations"].numpy()
     assert [t.decode("utf-8") for t in out] == scores["translations"]
+    sentences = np.array(english[:50], dtype=object)  # as TF Serving loads and runs it
+    assert_served_as_loaded(tmp_path / "export", "serving_default", {"sentences": sentences})
 
 
 def test_translate_reads_arguments_or_standard_input(trained, capsys, monkeypatch):

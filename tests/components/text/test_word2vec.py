@@ -10,6 +10,9 @@ import tensorflow as tf
 from kubeslim.components.text import epoch_log, word2vec
 from kubeslim.components.text.word2vec_options import Word2VecEvalOptions, Word2VecOptions
 from kubeslim.errors import KubeslimError
+from kubeslim.model_spec import servable_dir
+
+from ...serving import assert_served_as_loaded
 
 # Word pairs that Python's reference documentation uses together.
 RELATED = [("true", "false"), ("key", "value"), ("integer", "integers"), ("import", "imported")]
@@ -154,7 +157,7 @@ def test_nce_loss_trains(corpus_dir, tmp_path):
 def test_export_serves_vectors_and_neighbours_and_writes_projector_files(model_dir, tmp_path):
     export = word2vec.export_embeddings(model_dir, tmp_path / "export", k=5)
     embeddings, vocabulary = word2vec.load_embeddings(model_dir)
-    loaded = tf.saved_model.load(str(export))
+    loaded = tf.saved_model.load(str(servable_dir(export)))
     out = loaded.signatures["serving_default"](words=tf.constant(["true", "zzzunseen"]))
     unit = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
     np.testing.assert_allclose(
@@ -165,6 +168,9 @@ def test_export_serves_vectors_and_neighbours_and_writes_projector_files(model_d
     served = [w.decode() for w in nearest["neighbours"].numpy()[0]]
     expected = word2vec.nearest_neighbours(embeddings, vocabulary, ["true"], k=5)["true"]
     assert served == [w for w, _ in expected]
-    vectors = np.loadtxt(export / "vectors.tsv", delimiter="\t")
+    vectors = np.loadtxt(servable_dir(export) / "vectors.tsv", delimiter="\t")
     assert vectors.shape == embeddings.shape
-    assert (export / "metadata.tsv").read_text().splitlines() == vocabulary
+    assert (servable_dir(export) / "metadata.tsv").read_text().splitlines() == vocabulary
+    words = np.array(["true", "class", "zzzunseen"], dtype=object)
+    assert_served_as_loaded(export, "serving_default", {"words": words})  # as TF Serving does
+    assert_served_as_loaded(export, "nearest", {"words": words})
