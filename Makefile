@@ -5,13 +5,15 @@ PY := $(VENV)/bin/python
 KUBESLIM := $(VENV)/bin/kubeslim
 STAMP := $(VENV)/.kubeslim-installed
 IMAGE ?= ghcr.io/kubeslim/kubeslim:latest
+LOCAL_IMAGE ?= kubeslim:local
+LOCAL_GPU_IMAGE ?= kubeslim-gpu:local
 PIPELINE ?= image_classifier
 PIPELINE_YAML ?= build/kubeslim-$(subst _,-,$(PIPELINE)).yaml
 PIPELINE_ROOT ?= runs
 TEXT_PIPELINES := word2vec language_model translation
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test compile-pipeline compile-pipelines run-local run-word2vec run-language-model run-translation bench bench-convert bench-input bench-train bench-text docs lint format lock clean
+.PHONY: help install demo test compile-pipeline compile-pipelines run-local run-word2vec run-language-model run-translation test-containers image image-gpu bench bench-convert bench-input bench-train bench-text docs lint format lock clean
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -27,8 +29,17 @@ install: $(STAMP) ## Create .venv and install the locked dependencies and kubesl
 
 demo: install compile-pipeline run-local ## Compile the pipeline, then run it locally on the embedded digits
 
-test: install ## Run the test suite
+test: install ## Run the test suite (everything but the container tier)
 	$(PY) -m pytest
+
+test-containers: install ## Build the CPU image (Docker set up if needed) and run both pipelines in it
+	ops/test-containers.sh
+
+image: ## Build the CPU component image, LOCAL_IMAGE=kubeslim:local (BASE_IMAGE=... to change the base)
+	ops/build-image.sh cpu $(LOCAL_IMAGE)
+
+image-gpu: ## Build the GPU component image, LOCAL_GPU_IMAGE=kubeslim-gpu:local
+	ops/build-image.sh gpu $(LOCAL_GPU_IMAGE)
 
 compile-pipeline: install ## Write a KFP pipeline's YAML for the Kubeflow UI (PIPELINE=image_classifier, IMAGE=...)
 	$(KUBESLIM) compile-pipeline --pipeline $(PIPELINE) --output $(PIPELINE_YAML) --image $(IMAGE)
@@ -75,13 +86,16 @@ format: install ## Format the code with ruff
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-lock: ## Re-resolve pyproject.toml's dependencies into requirements.lock (fresh venv, minutes)
+lock: ## Re-resolve the dependencies into requirements.lock and requirements-runtime.lock (minutes)
 	rm -rf build/lock-venv
 	$(PYTHON) -m venv build/lock-venv
 	build/lock-venv/bin/pip install --quiet --disable-pip-version-check ".[dev]"
 	{ echo "# Full lock of kubeslim's runtime and dev dependencies (Python 3.11, Linux x86_64)."; \
 	  echo "# Regenerate with: make lock"; \
 	  build/lock-venv/bin/pip freeze --exclude-editable | grep -v '^kubeslim'; } > requirements.lock
+	build/lock-venv/bin/pip install --quiet --dry-run --ignore-installed \
+	  --report build/runtime-report.json -c requirements.lock .
+	$(PYTHON) ops/runtime_lock.py build/runtime-report.json > requirements-runtime.lock
 	rm -rf build/lock-venv
 
 clean: ## Remove build outputs and local runs (keeps .venv)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from kubeslim.options import Options, at_least, option
 
 DEFAULT_IMAGE = "ghcr.io/kubeslim/kubeslim:latest"
+LOCAL_RUNNERS = ("subprocess", "docker")  # how `kubeslim run-local` runs the steps
 
 # Kubernetes resource quantities: 4, 500m, 1.5, 16Gi, 2G, 1e3 ...
 _QUANTITY = re.compile(r"^\+?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[mkMGTPE]|[KMGTPE]i)?$")

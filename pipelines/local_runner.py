@@ -1,9 +1,11 @@
 """Runs a pipeline on this machine with ``kfp.local``: every task a subprocess of this Python
-environment (``SubprocessRunner(use_venv=False)``), the same component code a cluster runs."""
+environment (``SubprocessRunner(use_venv=False)``), or a container of the component image
+(``DockerRunner``), as a cluster runs it. Either way it is the same component code."""
 
 import json
 import logging
 import os
+import stat
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +16,7 @@ from kfp import local
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import writable_location
 from kubeslim.model_spec import METRICS_FILE
+from kubeslim.pipelines.cluster import LOCAL_RUNNERS, ClusterOptions
 from kubeslim.pipelines.pipeline_factory import DEFAULT_PIPELINE, build_pipeline, get_pipeline
 
 DEFAULT_PIPELINE_ROOT = Path("runs")
@@ -40,9 +43,32 @@ class LocalRun:
     parameters: dict[str, Any]
 
 
+def _docker_runner(root: Path) -> "local.DockerRunner":
+    """Containers that can write the pipeline root, which ``kfp.local`` mounts into each.
+
+    The image runs as a non-root user in group 0 (``ops/Dockerfile``): run by root here, the
+    pipeline root and the run's folders are made group-writable for it; run by another user,
+    the containers run as that user, so what they write is the user's.
+
+    Raises:
+      KubeslimError: the docker package (``pip install 'kubeslim[docker]'``) is missing.
+    """
+    try:
+        import docker  # noqa: F401  (kfp.local imports it late, with a less helpful error)
+    except ImportError:
+        raise KubeslimError("--runner docker needs: pip install 'kubeslim[docker]'") from None
+    if os.getuid() == 0:
+        root.chmod(root.stat().st_mode | stat.S_IRWXG)
+        return local.DockerRunner()
+    return local.DockerRunner(user=f"{os.getuid()}:{os.getgid()}")
+
+
 def run_local(
     pipeline_root: str | Path = DEFAULT_PIPELINE_ROOT,
     pipeline: str = DEFAULT_PIPELINE,
+    *,
+    runner: str = "subprocess",
+    image: str | None = None,
     **params: Any,
 ) -> LocalRun:
     """Runs a registered pipeline (``pipeline_factory.PIPELINES``) locally.
@@ -50,6 +76,9 @@ def run_local(
     Args:
       pipeline_root: where runs are written, one directory per run.
       pipeline: the pipeline's registered name.
+      runner: ``subprocess`` runs every task in this Python environment; ``docker`` runs it
+        in a container of ``image``, as a cluster does (a Docker engine must be running).
+      image: the component image, for the ``docker`` runner.
       **params: pipeline parameters (``kubeslim run-local --help`` lists them); the
         pipeline's defaults for the others.
 
@@ -62,15 +91,21 @@ def run_local(
     """
     definition = get_pipeline(pipeline)
     values = definition.check(params)
+    if runner not in LOCAL_RUNNERS:
+        raise KubeslimError(f"--runner {runner!r}: one of {', '.join(LOCAL_RUNNERS)}")
+    if (runner == "docker") != (image is not None):
+        raise KubeslimError("--image goes with --runner docker, and --runner docker needs it")
     root = writable_location(pipeline_root, "--pipeline_root")
     root.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     local.init(
-        runner=local.SubprocessRunner(use_venv=False),
+        runner=_docker_runner(root)
+        if runner == "docker"
+        else local.SubprocessRunner(use_venv=False),
         pipeline_root=str(root),
         raise_on_error=True,
     )
-    built = build_pipeline(pipeline)
+    built = build_pipeline(pipeline, ClusterOptions(image=image) if image else None)
     name = definition.name
     earlier = set(root.glob(f"{name}-*"))
     with warnings.catch_warnings():
@@ -78,10 +113,16 @@ def run_local(
         # the cluster-only settings (display names, later resources) do not apply.
         warnings.filterwarnings("ignore", message=".*non-Python base image.*")
         warnings.filterwarnings("ignore", message=".*have no effect in the current local runner")
+        # What this process creates under the root (a run's folders), the containers' group
+        # may write into as well.
+        umask = os.umask(0o002) if runner == "docker" else None
         try:
             built(**params)
         except RuntimeError as e:
             raise KubeslimError(f"local pipeline run failed: {e}") from None
+        finally:
+            if umask is not None:
+                os.umask(umask)
     (run_dir,) = set(root.glob(f"{name}-*")) - earlier
     outputs = {
         f"{task.name}/{output.name}": output

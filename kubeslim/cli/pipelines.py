@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kubeslim.cli.framework import Command, Invocation, value_type
-from kubeslim.pipelines.cluster import ClusterOptions
+from kubeslim.pipelines.cluster import LOCAL_RUNNERS, ClusterOptions
 from kubeslim.pipelines.pipeline_factory import DEFAULT_PIPELINE, PIPELINES, get_pipeline
 from kubeslim.pipelines.submit import SubmitOptions
 
@@ -60,6 +60,17 @@ def _parameter_flags(parser: argparse.ArgumentParser, argv: Sequence[str]) -> No
         metavar="PATH",
         help="runs are written here, one directory each (default: runs)",
     )
+    parser.add_argument(
+        "--runner",
+        default="subprocess",
+        choices=LOCAL_RUNNERS,
+        help="subprocess: every task in this Python environment; docker: every task in a "
+        "container of --image, as a cluster runs it (default: subprocess)",
+    )
+    parser.add_argument(
+        "--image",
+        help="the component image, with --runner docker (`make image` builds kubeslim:local)",
+    )
     chosen = _chosen_pipeline(argv)
     group = parser.add_argument_group(
         f"the {chosen} pipeline's parameters (--pipeline NAME --help shows another's)"
@@ -83,7 +94,13 @@ def _given_parameters(run: Invocation) -> dict[str, Any]:
 def _run_local(run: Invocation) -> None:
     from kubeslim.pipelines.local_runner import run_local
 
-    result = run_local(run.pipeline_root, run.pipeline, **_given_parameters(run))
+    result = run_local(
+        run.pipeline_root,
+        run.pipeline,
+        runner=run.runner,
+        image=run.image,
+        **_given_parameters(run),
+    )
     m = result.metrics
     if run.pipeline == "image_classifier":
         print(
