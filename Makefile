@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 KUBESLIM := $(VENV)/bin/kubeslim
 STAMP := $(VENV)/.kubeslim-installed
 IMAGE ?= ghcr.io/kubeslim/kubeslim:latest
+GPU_IMAGE ?= $(IMAGE)
 LOCAL_IMAGE ?= kubeslim:local
 LOCAL_GPU_IMAGE ?= kubeslim-gpu:local
 PIPELINE ?= image_classifier
@@ -41,12 +42,12 @@ image: ## Build the CPU component image, LOCAL_IMAGE=kubeslim:local (BASE_IMAGE=
 image-gpu: ## Build the GPU component image, LOCAL_GPU_IMAGE=kubeslim-gpu:local
 	ops/build-image.sh gpu $(LOCAL_GPU_IMAGE)
 
-compile-pipeline: install ## Write a KFP pipeline's YAML for the Kubeflow UI (PIPELINE=image_classifier, IMAGE=...)
-	$(KUBESLIM) compile-pipeline --pipeline $(PIPELINE) --output $(PIPELINE_YAML) --image $(IMAGE)
+compile-pipeline: install ## Write a KFP pipeline's YAML for the Kubeflow UI (PIPELINE=image_classifier, IMAGE=..., GPU_IMAGE=...)
+	$(KUBESLIM) compile-pipeline --pipeline $(PIPELINE) --output $(PIPELINE_YAML) --image $(IMAGE) --gpu_image $(GPU_IMAGE)
 
 compile-pipelines: install ## Write the YAML of every pipeline: image classifier and the three text models
 	@for p in image_classifier $(TEXT_PIPELINES); do \
-	  $(KUBESLIM) compile-pipeline --pipeline $$p --output build/kubeslim-$$(echo $$p | tr _ -).yaml --image $(IMAGE) || exit 1; \
+	  $(KUBESLIM) compile-pipeline --pipeline $$p --output build/kubeslim-$$(echo $$p | tr _ -).yaml --image $(IMAGE) --gpu_image $(GPU_IMAGE) || exit 1; \
 	done
 
 run-local: install ## Run a whole pipeline with kfp.local; outputs under runs/ (PIPELINE=..., ARGS="--num_epochs 5 ...")

@@ -40,8 +40,14 @@ class ClusterOptions(Options):
 
     image: str = option(
         DEFAULT_IMAGE,
-        "container image of every step (or $KUBESLIM_IMAGE)",
+        "container image of the steps (or $KUBESLIM_IMAGE)",
         check=lambda v: None if v and " " not in v else "be an image reference",
+    )
+    gpu_image: str = option(
+        "",
+        "container image of the GPU steps (train, evaluate, export), e.g. `make image-gpu`'s; "
+        '"" is --image',
+        check=lambda v: None if " " not in v else "be an image reference",
     )
     accelerator_type: str = option(
         "nvidia.com/gpu", "GPU resource of the train, evaluate and export steps"

@@ -37,7 +37,7 @@ def place_tasks(
     """Sets each ``(task, display name, uses GPU)``'s image, name, caching and resources."""
     for task, display_name, uses_gpu in tasks:
         task.set_display_name(display_name)
-        task.set_container_image(cluster.image)
+        task.set_container_image(uses_gpu and cluster.gpu_image or cluster.image)
         task.set_caching_options(True)
         if uses_gpu:
             _on_gpu_pool(task, cluster, num_gpus)

@@ -45,6 +45,14 @@ def test_every_executor_runs_the_given_image_without_pip(tmp_path):
         assert "pip install" not in " ".join(container["command"] + container.get("args", []))
 
 
+def test_gpu_image_runs_only_the_gpu_steps(tmp_path):
+    gpu_image = "registry.example.com/kubeslim-gpu:abc123"
+    spec, _ = compile_spec(tmp_path, gpu_image=gpu_image)
+    for task in BEFORE_GATE | AFTER_GATE:
+        _, executor = executor_of(spec, task)
+        assert executor["container"]["image"] == (gpu_image if task in GPU_STEPS else IMAGE), task
+
+
 def test_gpu_steps_request_gpus_and_land_on_the_gpu_pool(tmp_path):
     spec, platform = compile_spec(tmp_path, gpu_node_selector="pool=gpu-t4")
     for task in BEFORE_GATE | AFTER_GATE:
