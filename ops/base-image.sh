@@ -24,11 +24,10 @@ fi
 mirror="${mirror:-http://deb.debian.org/debian}"
 
 root=$(mktemp -d /var/tmp/kubeslim-base.XXXXXX)
-trap 'rm -rf "$root"' EXIT
+trap 'rm -rf "$root" "$root.log"' EXIT
 echo "debootstrap bookworm from $mirror into $root (a few minutes)"
 debootstrap --variant=minbase --include=python3,python3-venv,python3-pip,ca-certificates \
   bookworm "$root" "$mirror" > "$root.log" 2>&1 || { tail -n 20 "$root.log"; exit 1; }
-rm -f "$root.log"
 cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
 tar -C "$root" -c . | docker import \

@@ -6,10 +6,15 @@ import json
 import os
 import subprocess
 
+import numpy as np
 import pytest
+import tensorflow as tf
 
+from kubeslim import dataset_spec
 from kubeslim.model_spec import METRICS_FILE, servable_dir
 from kubeslim.pipelines.local_runner import run_local
+
+from ..serving import assert_served_as_loaded
 
 IMAGE = os.environ.get("KUBESLIM_TEST_IMAGE")
 pytestmark = pytest.mark.skipif(
@@ -45,6 +50,21 @@ def test_the_image_classifier_pipeline_runs_in_the_image(tmp_path):
     (tflite,) = executor["artifacts"]["tflite_model"]["artifacts"]
     assert tflite["metadata"]["checks"]["float32"]["max_abs_difference"] <= 1e-5
     assert tflite["metadata"]["checks"]["int8"]["top1_agreement"] >= 0.97
+    # The export the image wrote runs in TF Serving's session-based loader.
+    dataset = run.outputs["convert-dataset/dataset"]
+    files = dataset_spec.split_files(dataset, dataset_spec.read_descriptor(dataset), "test")
+    encoded = [
+        tf.train.Example.FromString(record.numpy())
+        .features.feature["image/encoded"]
+        .bytes_list.value[0]
+        for record in tf.data.TFRecordDataset(files).take(8)
+    ]
+    served = assert_served_as_loaded(
+        run.outputs["export-model/saved_model"],
+        "serving_default",
+        {"image_bytes": np.array(encoded, dtype=object)},
+    )
+    assert served["probabilities"].shape == (8, 10)
 
 
 def test_the_translation_pipeline_runs_in_the_image(tmp_path):
