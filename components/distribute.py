@@ -13,6 +13,8 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from kubeslim.components.nets.nets_factory import AUX_LOSS_WEIGHT
+
 
 def strategy_from_environment() -> tf.distribute.Strategy:
     """``MultiWorkerMirroredStrategy`` when ``TF_CONFIG`` describes several workers (as
@@ -51,8 +53,9 @@ def fit_multi_worker(
     steps_per_epoch: int,
     callbacks: list[keras.callbacks.Callback],
 ) -> dict[str, list[float]]:
-    """Trains like ``model.fit`` with the compiled optimizer, ``loss`` and an accuracy
-    metric; ``batch_size`` is global and each worker reads its share of the batches.
+    """Trains like ``model.fit`` with the compiled optimizer, ``loss`` (plus the auxiliary
+    logits' loss of a ``train.training_model`` that has them) and an accuracy metric;
+    ``batch_size`` is global and each worker reads its share of the batches.
 
     Returns:
       The per-epoch history (``loss``, ``accuracy``, and what callbacks add to the logs).
@@ -64,8 +67,11 @@ def fit_multi_worker(
 
     def replica_step(images: tf.Tensor, labels: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         with tf.GradientTape() as tape:
-            logits = model(images, training=True)
+            outputs = model(images, training=True)  # [logits, aux logits] with an aux head
+            logits, *aux_logits = outputs if isinstance(outputs, list | tuple) else [outputs]
             per_example = loss.call(labels, tf.cast(logits, tf.float32))
+            for aux in aux_logits:
+                per_example += AUX_LOSS_WEIGHT * loss.call(labels, tf.cast(aux, tf.float32))
             step_loss = tf.nn.compute_average_loss(per_example, global_batch_size=batch_size)
             if model.losses:
                 step_loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))

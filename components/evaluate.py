@@ -74,13 +74,14 @@ def plot_confusion_matrix(metrics: dict[str, Any], path: Path | BinaryIO) -> Non
 
 def evaluate(
     dataset_dir: str | Path,
-    model_dir: str | Path,
+    model_dir: str | Path | None,
     output_dir: str | Path,
     options: EvalOptions | None = None,
 ) -> dict[str, Any]:
     """Evaluates a checkpoint of ``model_dir`` (``options.checkpoint_path``, else the latest) on
     ``options.split`` of ``dataset_dir`` (by default the held-out split: ``test``, else
-    ``validation``).
+    ``validation``). Without ``model_dir``, ``options.checkpoint_path`` is any checkpoint of
+    ``options.model_name`` (TF-Slim's too), which must restore every variable.
 
     Writes ``metrics.json`` and ``confusion_matrix.png`` to ``output_dir`` (see
     ``fileio.OutputDir``).
@@ -93,7 +94,7 @@ def evaluate(
     """
     import tensorflow as tf  # here, so the metric code and file names import without TensorFlow
 
-    from kubeslim.components.model_dir import load_model, load_transform
+    from kubeslim.components.model_dir import load_foreign_checkpoint, load_model, load_transform
 
     options = options or EvalOptions()
     output = OutputDir(
@@ -102,16 +103,30 @@ def evaluate(
         overwrite=options.overwrite,
         inputs={"--dataset_dir": dataset_dir, "--model_dir": model_dir},
     )
-    model, config, checkpoint_path = load_model(model_dir, options.checkpoint_path or None)
     descriptor = dataset_spec.read_descriptor(dataset_dir)
+    if model_dir is not None:
+        model, config, checkpoint_path = load_model(model_dir, options.checkpoint_path or None)
+        _check_matches_model(options, config, model_dir)
+        transform = load_transform(model_dir, config)
+    elif not (options.checkpoint_path and options.model_name):
+        raise KubeslimError("give --model_dir, or --checkpoint_path with --model_name")
+    else:
+        checkpoint_path = options.checkpoint_path
+        model, config = load_foreign_checkpoint(
+            checkpoint_path,
+            descriptor,
+            options.model_name,
+            labels_offset=options.labels_offset,
+            preprocessing_name=options.preprocessing_name,
+            image_size=options.eval_image_size,
+        )
+        transform = None
     split = options.split or dataset_spec.held_out_split(descriptor)
     ds = config.make_dataset(
-        dataset_dir,
-        split,
-        batch_size=options.batch_size,
-        is_training=False,
-        transform=load_transform(model_dir, config),
+        dataset_dir, split, batch_size=options.batch_size, is_training=False, transform=transform
     )
+    if options.max_num_batches:
+        ds = ds.take(options.max_num_batches)
     predict = tf.function(lambda images: model(images, training=False))
     logits, labels = [], []
     for images, batch_labels in ds:
@@ -137,6 +152,18 @@ def evaluate(
         metrics["num_examples"],
     )
     return metrics
+
+
+def _check_matches_model(options: EvalOptions, config, model_dir: str | Path) -> None:
+    """The flags that describe the network must be those of the model directory's."""
+    for flag, value, theirs in (
+        ("--model_name", options.model_name, config.model_name),
+        ("--eval_image_size", options.eval_image_size, config.image_size),
+        ("--labels_offset", options.labels_offset, config.labels_offset),
+        ("--preprocessing_name", options.preprocessing_name, config.preprocessing_name),
+    ):
+        if value and value != theirs:
+            raise KubeslimError(f"{flag} {value}, but the model in {model_dir} has {theirs}")
 
 
 def evaluate_checkpoints(

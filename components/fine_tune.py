@@ -12,6 +12,7 @@ layer in order).
 import logging
 import re
 from pathlib import Path
+from typing import BinaryIO
 
 import keras
 import numpy as np
@@ -62,20 +63,30 @@ _SLIM_VARIABLE_NAMES = {
 }
 
 
+def tf_slim_variable_names(model: keras.Model) -> dict[str, keras.Variable]:
+    """``model``'s variables by the names TF-Slim gives them
+    (``InceptionV1/Mixed_3b/Branch_0/Conv2d_0a_1x1/weights``): the nets keep TF-Slim's
+    scopes, and Keras's ``kernel``/``bias`` are TF-Slim's ``weights``/``biases``."""
+    names = {}
+    for layer in model.layers:
+        for v in layer.weights:
+            name = _SLIM_VARIABLE_NAMES.get(v.name, v.name)
+            if isinstance(layer, keras.layers.DepthwiseConv2D):  # its kernel is named "kernel"
+                name = "depthwise_weights"
+            names[f"{layer_scope(model, layer)}/{name}"] = v
+    return names
+
+
 def _tf_slim_checkpoint_values(prefix: str, model: keras.Model) -> dict[str, np.ndarray]:
-    """Values of ``model``'s variables in a name-based checkpoint written by TF-Slim
-    (``InceptionV1/Mixed_3b/Branch_0/Conv2d_0a_1x1/weights``): the hand-written nets keep
-    TF-Slim's scope names, so each variable is found by its scope."""
+    """Values of ``model``'s variables in a name-based checkpoint written by TF-Slim, each
+    found by its TF-Slim name."""
     reader = tf.train.load_checkpoint(prefix)
     stored = reader.get_variable_to_shape_map()
-    values = {}
-    for layer in model.layers:
-        for variable in layer.weights:
-            name = _SLIM_VARIABLE_NAMES.get(variable.name, variable.name)
-            key = f"{layer_scope(model, layer)}/{name}"
-            if key in stored:
-                values[variable.path] = reader.get_tensor(key)
-    return values
+    return {
+        variable.path: reader.get_tensor(name)
+        for name, variable in tf_slim_variable_names(model).items()
+        if name in stored
+    }
 
 
 def _snake_case(name: str) -> str:
@@ -83,7 +94,7 @@ def _snake_case(name: str) -> str:
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-def _keras_weights_values(path: Path, model: keras.Model) -> dict[str, np.ndarray]:
+def _keras_weights_values(path: Path | BinaryIO, model: keras.Model) -> dict[str, np.ndarray]:
     """Values of ``model``'s variables in a Keras ``.weights.h5`` file, keyed by
     ``variable.path``. Keras stores layer ``i`` of each class as ``layers/<class>_<i>``."""
     import h5py
@@ -109,12 +120,13 @@ def read_checkpoint(path: str | Path, model: keras.Model) -> dict[str, np.ndarra
     Raises:
       KubeslimError: ``path`` is neither.
     """
-    path = Path(path)
-    if path.suffix == ".h5":
-        if not path.is_file():
+    path = str(path)  # a local path or a gs:// or s3:// URI, read through tf.io.gfile
+    if path.endswith(".h5"):
+        if not tf.io.gfile.exists(path) or tf.io.gfile.isdir(path):
             raise KubeslimError(f"--checkpoint_path {path}: no such Keras weights file")
-        return _keras_weights_values(path, model)
-    prefix = tf.train.latest_checkpoint(str(path)) if path.is_dir() else str(path)
+        with tf.io.gfile.GFile(path, "rb") as f:
+            return _keras_weights_values(f, model)
+    prefix = tf.train.latest_checkpoint(path) if tf.io.gfile.isdir(path) else path
     if prefix is None or not tf.io.gfile.exists(prefix + ".index"):
         raise KubeslimError(
             f"--checkpoint_path {path}: not a TF checkpoint prefix, a directory holding one, "
@@ -132,10 +144,11 @@ def _variable_scope(model: keras.Model, layer: keras.layers.Layer, variable) -> 
 def restore_for_fine_tuning(
     model: keras.Model,
     checkpoint_path: str | Path,
-    exclude_scopes: list[str] = (),
+    exclude_scopes: list[str] | None = (),
     ignore_missing_vars: bool = False,
 ) -> int:
-    """Assigns every variable of ``model`` outside ``exclude_scopes`` from the checkpoint.
+    """Assigns every variable of ``model`` outside ``exclude_scopes`` from the checkpoint
+    (``None``: no scope is excluded, and nothing may be missing).
 
     Returns:
       The number of variables restored.
@@ -148,7 +161,7 @@ def restore_for_fine_tuning(
     values = read_checkpoint(checkpoint_path, model)
     mismatched, missing, assignments = [], [], []
     for layer in model.layers:
-        if in_scopes(layer_scope(model, layer), exclude_scopes):
+        if in_scopes(layer_scope(model, layer), exclude_scopes or ()):
             continue
         for variable in layer.weights:
             scope = _variable_scope(model, layer, variable)
@@ -163,10 +176,11 @@ def restore_for_fine_tuning(
     if missing and not ignore_missing_vars:
         more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
         shown = ", ".join(missing[:5]) + more
+        hint = "" if exclude_scopes is None else " (--ignore_missing_vars initializes them instead)"
         raise KubeslimError(
-            f"--checkpoint_path {checkpoint_path} lacks {len(missing)} variables of "
-            f"{model.name}: {shown}; is it a checkpoint of this network? "
-            "(--ignore_missing_vars initializes them instead)"
+            f"--checkpoint_path {checkpoint_path} lacks {len(missing)} of the "
+            f"{len(model.weights)} variables of {model.name}: {shown}; is it a checkpoint of "
+            f"this network?{hint}"
         )
     for variable, value in assignments:
         variable.assign(value)
@@ -174,10 +188,23 @@ def restore_for_fine_tuning(
         "fine-tuning from %s: restored %d variables, excluded scopes %s, %d missing",
         checkpoint_path,
         len(assignments),
-        list(exclude_scopes) or "none",
+        list(exclude_scopes or ()) or "none",
         len(missing),
     )
     return len(assignments)
+
+
+def restore_checkpoint(model: keras.Model, checkpoint_path: str | Path) -> int:
+    """Restores every variable of ``model`` from a checkpoint that need not be kubeslim's (a
+    TF-Slim checkpoint, say), as evaluation and export need them.
+
+    Returns:
+      The number of variables restored: all of them.
+
+    Raises:
+      KubeslimError: a variable is missing or does not fit, naming them.
+    """
+    return restore_for_fine_tuning(model, checkpoint_path, exclude_scopes=None)
 
 
 def _fit_shape(value: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:

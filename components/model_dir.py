@@ -156,6 +156,47 @@ def latest_checkpoint(model_dir: str | Path) -> str:
     return path
 
 
+def load_foreign_checkpoint(
+    checkpoint_path: str,
+    descriptor: dict,
+    model_name: str,
+    *,
+    labels_offset: int = 0,
+    preprocessing_name: str = "",
+    image_size: int = 0,
+) -> tuple[keras.Model, ModelConfig]:
+    """Builds ``model_name`` for the data set ``descriptor`` describes and restores all of it
+    from ``checkpoint_path``, a checkpoint without a model directory: TF-Slim's (by its
+    variable names), or kubeslim's.
+
+    Raises:
+      KubeslimError: the checkpoint does not restore every variable (each missing or
+        misfitting one is named), or the offset leaves fewer than 2 classes.
+    """
+    from kubeslim.components import fine_tune
+
+    net_fn = nets_factory.get_network_fn(model_name)
+    num_classes = descriptor["num_classes"] - labels_offset
+    if num_classes < 2:
+        raise KubeslimError(
+            f"--labels_offset {labels_offset} leaves fewer than 2 of the "
+            f"{descriptor['num_classes']} classes"
+        )
+    config = ModelConfig(
+        model_name=model_name,
+        preprocessing_name=preprocessing_name or net_fn.preprocessing_name,
+        image_size=image_size or net_fn.default_image_size,
+        channels=descriptor["image_shape"][-1],
+        num_classes=num_classes,
+        class_names=tuple(descriptor["class_names"][labels_offset:]),
+        dataset_name=descriptor["name"],
+        labels_offset=labels_offset,
+    )
+    model = config.build()
+    fine_tune.restore_checkpoint(model, checkpoint_path)
+    return model, config
+
+
 def load_model(
     model_dir: str | Path, checkpoint_path: str | None = None
 ) -> tuple[keras.Model, ModelConfig, str]:
@@ -182,8 +223,13 @@ def load_model(
     if not config.uses_moving_averages:
         tf.train.Checkpoint(model=model).restore(checkpoint_path).expect_partial()
         return model, config, checkpoint_path
-    # The optimizer holds the averages; any optimizer class restores them.
-    averages = keras.optimizers.SGD(use_ema=True)
+    # The optimizer holds the averages in its variable list, after its step count and, unless
+    # the rate is a schedule, its learning rate: any optimizer class with the same kind of
+    # rate restores them.
+    stored = tf.train.load_checkpoint(checkpoint_path).get_variable_to_shape_map()
+    plain_rate = any(key.startswith("optimizer/_learning_rate/") for key in stored)
+    rate = 0.01 if plain_rate else keras.optimizers.schedules.ExponentialDecay(0.01, 1, 1.0)
+    averages = keras.optimizers.SGD(learning_rate=rate, use_ema=True)
     averages.build(model.trainable_variables)
     status = tf.train.Checkpoint(model=model, optimizer=averages).restore(checkpoint_path)
     status.expect_partial()

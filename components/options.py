@@ -136,7 +136,46 @@ class EvalOptions(Options):
         'split to evaluate; "" is test, or validation where there is no test',
         aliases=("dataset_split_name",),
     )
-    checkpoint_path: str = option("", 'checkpoint prefix; "" is the latest', cli_only=True)
+    checkpoint_path: str = option(
+        "",
+        'checkpoint prefix; "" is the latest; without --model_dir, any checkpoint of '
+        "--model_name (TF-Slim's too, local or gs:// or s3://), which must restore fully",
+        cli_only=True,
+    )
+    model_name: str = option(
+        "",
+        "the network of --checkpoint_path when there is no --model_dir; with one, must be "
+        "its network",
+        choices=lambda: ["", *NETS.names()],
+        cli_only=True,
+    )
+    labels_offset: int = option(
+        0,
+        "without --model_dir: subtracted from every label (1 for a 1,000-class checkpoint on "
+        "a data set with a background class 0)",
+        check=at_least(0),
+        cli_only=True,
+    )
+    preprocessing_name: str = option(
+        "",
+        'without --model_dir: the preprocessing; "" is the network\'s own',
+        choices=lambda: ["", *PREPROCESSING],
+        cli_only=True,
+    )
+    eval_image_size: int = option(
+        0,
+        "without --model_dir: the input size; with one, must be the size it was trained at",
+        check=zero_or(at_least(1)),
+        cli_only=True,
+        unset="the network's default",
+    )
+    max_num_batches: int = option(
+        0,
+        "evaluate only this many batches",
+        check=zero_or(at_least(1)),
+        cli_only=True,
+        unset="all",
+    )
     batch_size: int = option(256, "examples per evaluation batch", check=at_least(1))
     watch: bool = option(
         False,

@@ -78,6 +78,29 @@ class SparseCrossentropy(keras.losses.Loss):
         )
 
 
+class AuxiliaryLossModel(keras.Model):
+    """A net with an auxiliary head, trained as TF-Slim's ``train_image_classifier.py`` trained
+    it: its outputs are [logits, auxiliary logits], its loss adds ``AUX_LOSS_WEIGHT`` times the
+    auxiliary logits' cross-entropy to the logits', and its accuracy is the logits'."""
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        logits, aux_logits = y_pred
+        loss = super().compute_loss(x, y, logits, sample_weight, training)
+        return loss + nets_factory.AUX_LOSS_WEIGHT * self.loss(y, aux_logits, sample_weight)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        return super().compute_metrics(x, y, y_pred[0], sample_weight)
+
+
+def training_model(model: keras.Model) -> keras.Model:
+    """What training fits: ``model`` itself, or, when it has an auxiliary head, a model that
+    shares its layers and also outputs the auxiliary logits for the loss."""
+    aux_logits = nets_factory.aux_logits(model)
+    if aux_logits is None:
+        return model
+    return AuxiliaryLossModel(model.input, [model.output, aux_logits], name=model.name)
+
+
 @contextlib.contextmanager
 def _precision_policy(mixed_precision: bool) -> Iterator[str]:
     """``mixed_float16`` on GPU, ``mixed_bfloat16`` on CPU, for the duration of training."""
@@ -203,8 +226,9 @@ def train(
         opt = make_optimizer(options, steps_per_epoch)
         trainable = fine_tune.set_trainable_scopes(model, _split_scopes(options.trainable_scopes))
         loss = SparseCrossentropy(config.num_classes, options.label_smoothing)
-        model.compile(optimizer=opt, loss=loss, metrics=["accuracy"])
-        opt = model.optimizer  # a LossScaleOptimizer wraps it under mixed_float16
+        fitted = training_model(model)
+        fitted.compile(optimizer=opt, loss=loss, metrics=["accuracy"])
+        opt = fitted.optimizer  # a LossScaleOptimizer wraps it under mixed_float16
         opt.build(model.trainable_variables)
 
     # Resume, or start from --checkpoint_path: both fail before anything is written.
@@ -296,7 +320,7 @@ def train(
     try:
         if distribute.is_multi_worker(strategy):
             distribute.fit_multi_worker(
-                model,
+                fitted,
                 loss,
                 train_ds,
                 strategy,
@@ -307,7 +331,7 @@ def train(
                 callbacks=callbacks,
             )
         else:
-            model.fit(
+            fitted.fit(
                 train_ds,
                 epochs=num_epochs,
                 initial_epoch=initial_epoch,

@@ -24,7 +24,7 @@ def alexnet_v2(
     net = conv2d(net, 384, 3, "conv4")
     net = conv2d(net, 256, 3, "conv5")
     net = max_pool(net, 3, "pool5")
-    logits = fully_connected_head(net, num_classes, dropout_keep_prob, 4096, fc_init)
+    logits = fully_connected_head(net, num_classes, dropout_keep_prob, 4096, 5, fc_init)
     return keras.Model(images, logits, name="alexnet_v2")
 
 

@@ -10,7 +10,7 @@ from kubeslim.components.nets.inception_utils import (
     Pool,
     block,
 )
-from kubeslim.components.nets.slim_ops import conv2d, logits_head, max_pool, scope
+from kubeslim.components.nets.slim_ops import conv2d, logits_head, max_pool
 
 # (1x1, 3x3 reduce, 3x3, double-3x3 reduce, double-3x3, pool kind, pool projection)
 _MIXED = {
@@ -72,12 +72,19 @@ def inception_v2(
     """Builds Inception V2: float images [batch, size, size, channels] -> logits."""
     bn = INCEPTION_BATCH_NORM
     images = keras.Input((image_size, image_size, channels), name="images")
-    # A depthwise 7x7 (multiplier 8) then a pointwise 1x1 to 64 channels, batch norm, ReLU.
+    # A depthwise 7x7 (multiplier 8), a pointwise 1x1 to 64 channels, a bias and ReLU: TF-Slim's
+    # arg scope gives batch norm to slim.conv2d only, not to this slim.separable_conv2d.
     net = layers.SeparableConv2D(
-        64, 7, strides=2, padding="same", depth_multiplier=8, use_bias=False, name="Conv2d_1a_7x7"
+        64,
+        7,
+        strides=2,
+        padding="same",
+        depth_multiplier=8,
+        activation="relu",
+        depthwise_initializer=keras.initializers.TruncatedNormal(stddev=1.0),
+        pointwise_initializer=keras.initializers.TruncatedNormal(stddev=1.0),
+        name="Conv2d_1a_7x7",
     )(images)
-    net = bn(net, scope("Conv2d_1a_7x7", "BatchNorm"))
-    net = layers.Activation("relu", name=scope("Conv2d_1a_7x7", "relu"))(net)
     net = max_pool(net, 3, "MaxPool_2a_3x3", padding="same")
     net = conv2d(net, 64, 1, "Conv2d_2b_1x1", batch_norm=bn)
     net = conv2d(net, 192, 3, "Conv2d_2c_3x3", batch_norm=bn)

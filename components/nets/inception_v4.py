@@ -1,6 +1,6 @@
-"""Inception V4 as TF-Slim's ``nets/inception_v4.py`` defines it (arXiv:1602.07261), without
-the auxiliary head: a stem, 4 Inception-A, Reduction-A, 7 Inception-B, Reduction-B and
-3 Inception-C blocks."""
+"""Inception V4 as TF-Slim's ``nets/inception_v4.py`` defines it (arXiv:1602.07261): a stem,
+4 Inception-A, Reduction-A, 7 Inception-B, Reduction-B and 3 Inception-C blocks, with the
+auxiliary head on ``Mixed_6h``."""
 
 import keras
 
@@ -11,7 +11,12 @@ from kubeslim.components.nets.inception_utils import (
     Pool,
     block,
 )
-from kubeslim.components.nets.slim_ops import conv2d, logits_head
+from kubeslim.components.nets.slim_ops import (
+    aux_logits_head,
+    conv2d,
+    join_aux_logits,
+    logits_head,
+)
 
 _INCEPTION_A = [
     [Conv(96, 1, "Conv2d_0a_1x1")],
@@ -76,7 +81,8 @@ def inception_v4(
     channels: int = 3,
     dropout_keep_prob: float = 0.8,
 ) -> keras.Model:
-    """Builds Inception V4: float images [batch, size, size, channels] -> logits."""
+    """Builds Inception V4: float images [batch, size, size, channels] -> logits (with the
+    auxiliary head alongside), or pooled 1536-d features when ``num_classes`` is 0."""
     bn = INCEPTION_BATCH_NORM
     images = keras.Input((image_size, image_size, channels), name="images")
     net = conv2d(images, 32, 3, "Conv2d_1a_3x3", stride=2, padding="valid", batch_norm=bn)
@@ -116,10 +122,14 @@ def inception_v4(
     net = block(net, "Mixed_6a", _REDUCTION_A)
     for letter in "bcdefgh":
         net = block(net, f"Mixed_6{letter}", _INCEPTION_B)
+    mixed_6h = net
     net = block(net, "Mixed_7a", _REDUCTION_B)
     for letter in "bcd":
         net = block(net, f"Mixed_7{letter}", _INCEPTION_C)
     logits = logits_head(net, num_classes, dropout_keep_prob, "Logits.Logits")
+    if num_classes:
+        names = ("AvgPool_1a_5x5", "Conv2d_1b_1x1", "Conv2d_2a", "Aux_logits")
+        logits = join_aux_logits(logits, aux_logits_head(mixed_6h, num_classes, names, bn))
     return keras.Model(images, logits, name="InceptionV4")
 
 

@@ -20,17 +20,18 @@ NETS = LazyRegistry(
     {
         "alexnet_v2": "alexnet:alexnet_v2",
         "cifarnet": "cifarnet:cifarnet",
-        "inception_resnet_v2": "keras_applications:inception_resnet_v2",
+        "inception_resnet_v2": "inception_resnet_v2:inception_resnet_v2",
         "inception_v1": "inception_v1:inception_v1",
         "inception_v2": "inception_v2:inception_v2",
-        "inception_v3": "keras_applications:inception_v3",
+        "inception_v3": "inception_v3:inception_v3",
         "inception_v4": "inception_v4:inception_v4",
         "lenet": "lenet:lenet",
-        "mobilenet_v1": "keras_applications:mobilenet_v1",
-        "mobilenet_v1_075": "keras_applications:mobilenet_v1_075",
-        "mobilenet_v1_050": "keras_applications:mobilenet_v1_050",
-        "mobilenet_v1_025": "keras_applications:mobilenet_v1_025",
-        "mobilenet_v2": "keras_applications:mobilenet_v2",
+        "mobilenet_v1": "mobilenet_v1:mobilenet_v1",
+        "mobilenet_v1_075": "mobilenet_v1:mobilenet_v1_075",
+        "mobilenet_v1_050": "mobilenet_v1:mobilenet_v1_050",
+        "mobilenet_v1_025": "mobilenet_v1:mobilenet_v1_025",
+        "mobilenet_v2": "mobilenet_v2:mobilenet_v2",
+        "mobilenet_v2_140": "mobilenet_v2:mobilenet_v2_140",
         "overfeat": "overfeat:overfeat",
         "resnet_cifar_20": "resnet_cifar:resnet_cifar_20",
         "resnet_cifar_32": "resnet_cifar:resnet_cifar_32",
@@ -52,6 +53,8 @@ NETS = LazyRegistry(
     "model",
 )
 
+# TF-Slim's train_image_classifier.py weights the auxiliary head's cross-entropy by 0.4.
+AUX_LOSS_WEIGHT = 0.4
 _KERNELS = ("kernel", "depthwise_kernel", "pointwise_kernel")
 
 
@@ -83,10 +86,23 @@ def build_network(
     if weight_decay:
         regularizer = keras.regularizers.L2(weight_decay / 2)
         for layer in model.layers:
+            if isinstance(layer, keras.layers.DepthwiseConv2D):
+                continue  # MobileNet's arg scopes leave depthwise kernels undecayed
             for attr in _KERNELS:
                 if getattr(layer, attr, None) is not None:
                     getattr(layer, attr).regularizer = regularizer
     return model
+
+
+def aux_logits(model: "keras.Model") -> "keras.KerasTensor | None":
+    """The output of ``model``'s auxiliary head (Inception V3, V4, Inception-ResNet-v2), which
+    training adds to the loss as TF-Slim did; None for a net without one."""
+    from kubeslim.components.nets.slim_ops import AuxLogitsJoin
+
+    for layer in model.layers:
+        if isinstance(layer, AuxLogitsJoin):
+            return layer.input[1]
+    return None
 
 
 def layer_scope(model: "keras.Model", layer: "keras.layers.Layer") -> str:

@@ -23,7 +23,7 @@ def overfeat(
     net = conv2d(net, 1024, 3, "conv4")
     net = conv2d(net, 1024, 3, "conv5")
     net = max_pool(net, 2, "pool5")
-    logits = fully_connected_head(net, num_classes, dropout_keep_prob, 3072, fc_init)
+    logits = fully_connected_head(net, num_classes, dropout_keep_prob, 3072, 6, fc_init)
     return keras.Model(images, logits, name="overfeat")
 
 

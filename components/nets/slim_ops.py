@@ -61,6 +61,21 @@ def conv2d(
     return x
 
 
+def depthwise_conv2d(
+    x: keras.KerasTensor,
+    name: str,
+    *,
+    stride: int = 1,
+    batch_norm: BatchNorm,
+    activation: str = "relu6",
+) -> keras.KerasTensor:
+    """``slim.separable_conv2d(net, None, [3, 3], depth_multiplier=1)`` as MobileNet uses it:
+    a 3x3 depthwise convolution (TF-Slim's ``depthwise_weights``), batch norm, activation."""
+    x = layers.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False, name=name)(x)
+    x = batch_norm(x, scope(name, "BatchNorm"))
+    return layers.Activation(activation, name=scope(name, activation))(x)
+
+
 def conv2d_same(
     x: keras.KerasTensor, filters: int, kernel: int, stride: int, name: str, **kwargs
 ) -> keras.KerasTensor:
@@ -96,8 +111,11 @@ def logits_head(
     x: keras.KerasTensor, num_classes: int, dropout_keep_prob: float, name: str
 ) -> keras.KerasTensor:
     """Global average pool, dropout and the logits layer (TF-Slim's 1x1 convolution with a bias
-    on the pooled features, which is a dense layer), giving [batch, num_classes]."""
+    on the pooled features, which is a dense layer), giving [batch, num_classes]; with
+    ``num_classes=0``, the pooled features (TF-Slim's feature-extractor mode)."""
     x = layers.GlobalAveragePooling2D(name=scope(name, "AvgPool"))(x)
+    if not num_classes:
+        return x
     x = layers.Dropout(1.0 - dropout_keep_prob, name=scope(name, "Dropout"))(x)
     return layers.Dense(num_classes, name=name)(x)
 
@@ -107,14 +125,70 @@ def fully_connected_head(
     num_classes: int,
     dropout_keep_prob: float,
     fc6_units: int,
+    fc6_kernel: int,
     initializer: keras.initializers.Initializer | str = "glorot_uniform",
 ) -> keras.KerasTensor:
-    """fc6 (a VALID convolution over the whole feature map), fc7 (1x1, 4096) and fc8 (1x1
-    logits), with dropout between, squeezed to [batch, num_classes]: the head of AlexNet,
-    OverFeat and VGG, written as convolutions as TF-Slim wrote it."""
-    x = conv2d(x, fc6_units, x.shape[1], "fc6", padding="valid", initializer=initializer)
+    """fc6 (a VALID ``fc6_kernel`` convolution), fc7 (1x1, 4096) and fc8 (1x1 logits), with
+    dropout between: the head of AlexNet, OverFeat and VGG, written as convolutions as TF-Slim
+    wrote it, so the net is fully convolutional and TF-Slim's checkpoints fit at any input
+    size. A larger input gives a map of logits, averaged as TF-Slim's ``global_pool=True``
+    does; at the default size it is TF-Slim's squeezed [batch, num_classes]. With
+    ``num_classes=0`` the fc7 features are returned, pooled. Below the default size the fc6
+    kernel shrinks to the feature map, as TF-Slim's Inception heads do for small inputs."""
+    fc6_kernel = min(fc6_kernel, x.shape[1])
+    x = conv2d(x, fc6_units, fc6_kernel, "fc6", padding="valid", initializer=initializer)
     x = layers.Dropout(1.0 - dropout_keep_prob, name="dropout6")(x)
     x = conv2d(x, 4096, 1, "fc7", initializer=initializer)
+    if not num_classes:
+        return layers.GlobalAveragePooling2D(name=scope("fc7", "pooled"))(x)
     x = layers.Dropout(1.0 - dropout_keep_prob, name="dropout7")(x)
     x = conv2d(x, num_classes, 1, "fc8", activation=None, initializer=initializer)
     return layers.GlobalAveragePooling2D(name=scope("fc8", "squeezed"))(x)
+
+
+def aux_logits_head(
+    x: keras.KerasTensor,
+    num_classes: int,
+    names: tuple[str, str, str, str],
+    batch_norm: BatchNorm,
+) -> keras.KerasTensor:
+    """The auxiliary classifier of Inception V3, V4 and Inception-ResNet-v2: a 5x5 average
+    pool (stride 3), a 1x1 convolution to 128, a VALID convolution to 768 over the whole
+    pooled map, then the logits. ``names`` are TF-Slim's scopes of the four inside
+    ``AuxLogits``; ``{k}`` in the third becomes the kernel size, as in Inception V3's
+    ``Conv2d_2a_5x5``. Below the default input size the pool and the kernel shrink to the
+    feature map (TF-Slim's graphs fail there), so small images still train."""
+    pool, reduce, conv, logits = (scope("AuxLogits", name) for name in names)
+    x = layers.AveragePooling2D(min(x.shape[1], 5), strides=3, name=pool)(x)
+    x = conv2d(x, 128, 1, reduce, batch_norm=batch_norm)
+    kernel = min(x.shape[1], 5)
+    x = conv2d(
+        x,
+        768,
+        kernel,
+        conv.format(k=kernel),
+        padding="valid",
+        batch_norm=batch_norm,
+        initializer=keras.initializers.TruncatedNormal(stddev=0.01),
+    )
+    x = layers.GlobalAveragePooling2D(name=scope("AuxLogits", "squeezed"))(x)
+    initializer = keras.initializers.TruncatedNormal(stddev=0.001)
+    return layers.Dense(num_classes, kernel_initializer=initializer, name=logits)(x)
+
+
+class AuxLogitsJoin(layers.Layer):
+    """Returns the logits, and takes the auxiliary logits as a second input only so that the
+    auxiliary head belongs to the model: its variables are in every checkpoint, as in
+    TF-Slim's, and training reads its output (``nets_factory.aux_logits``). Nothing that
+    needs only the logits computes the head: graphs are pruned to what the output needs."""
+
+    def call(self, inputs: list) -> keras.KerasTensor:
+        return inputs[0]
+
+    def compute_output_shape(self, input_shape: list) -> tuple:
+        return input_shape[0]
+
+
+def join_aux_logits(logits: keras.KerasTensor, aux_logits: keras.KerasTensor) -> keras.KerasTensor:
+    """The model's output: ``logits``, carrying the auxiliary head along."""
+    return AuxLogitsJoin(name=scope("AuxLogits", "join"))([logits, aux_logits])

@@ -27,7 +27,7 @@ def vgg(
         for i in range(1, count + 1):
             net = conv2d(net, width, 3, scope(f"conv{block}", f"conv{block}_{i}"))
         net = max_pool(net, 2, f"pool{block}")
-    logits = fully_connected_head(net, num_classes, dropout_keep_prob, 4096)
+    logits = fully_connected_head(net, num_classes, dropout_keep_prob, 4096, 7)
     return keras.Model(images, logits, name=name)
 
 

@@ -64,35 +64,36 @@ def _train(run: Invocation) -> None:
 def _eval_flags(parser: argparse.ArgumentParser, _: Sequence[str]) -> None:
     group = parser.add_argument_group("TF-Slim's flags, checked against the model")
     group.add_argument("--dataset_name", help="must be the data set the model was trained on")
-    group.add_argument("--model_name", help="must be the network of --model_dir")
-    group.add_argument(
-        "--eval_image_size", type=int, help="must be the size the model was trained at"
-    )
 
 
-def _model_dir_of(run: Invocation, options: EvalOptions) -> tuple[str, EvalOptions]:
-    """TF-Slim's ``--checkpoint_path`` may be the training directory itself."""
+def _model_dir_of(run: Invocation, options: EvalOptions) -> tuple[str | None, EvalOptions]:
+    """TF-Slim's ``--checkpoint_path`` may be the training directory itself; without a model
+    directory, it is any checkpoint of ``--model_name``."""
     import dataclasses
 
     model_dir = run.path("model_dir")
-    if model_dir is None:
-        if not (options.checkpoint_path and Path(options.checkpoint_path).is_dir()):
-            raise KubeslimError("--model_dir is needed (or --checkpoint_path TRAIN_DIR)")
+    if model_dir is not None:
+        return model_dir, options
+    if options.checkpoint_path and Path(options.checkpoint_path, "model_config.json").is_file():
         return options.checkpoint_path, dataclasses.replace(options, checkpoint_path="")
-    return model_dir, options
+    if not (options.checkpoint_path and options.model_name):
+        raise KubeslimError(
+            "--model_dir is needed, or --checkpoint_path TRAIN_DIR, or --checkpoint_path CKPT "
+            "with --model_name NAME (a checkpoint without a model directory, TF-Slim's say)"
+        )
+    return None, options
 
 
-def _check_model(run: Invocation, model_dir: str) -> None:
+def _check_dataset(run: Invocation, model_dir: str | None) -> None:
     from kubeslim.components.model_dir import ModelConfig
 
-    config = ModelConfig.load(model_dir)
-    for flag, value, theirs in (
-        ("--dataset_name", run.dataset_name, config.dataset_name),
-        ("--model_name", run.model_name, config.model_name),
-        ("--eval_image_size", run.eval_image_size, config.image_size),
-    ):
-        if value is not None and value != theirs:
-            raise KubeslimError(f"{flag} {value}, but the model in {model_dir} has {theirs}")
+    if model_dir is None or run.dataset_name is None:
+        return
+    trained_on = ModelConfig.load(model_dir).dataset_name
+    if run.dataset_name != trained_on:
+        raise KubeslimError(
+            f"--dataset_name {run.dataset_name}, but the model in {model_dir} has {trained_on}"
+        )
 
 
 def _eval(run: Invocation) -> None:
@@ -100,8 +101,10 @@ def _eval(run: Invocation) -> None:
 
     model_dir, options = _model_dir_of(run, run.options(EvalOptions))
     dataset_dir, out = run.path("dataset_dir"), run.path("output_dir")
-    _check_model(run, model_dir)
+    _check_dataset(run, model_dir)
     if options.watch:
+        if model_dir is None:
+            raise KubeslimError("--watch needs a model directory to watch (--model_dir)")
         history = evaluate_checkpoints(dataset_dir, model_dir, out, options)
         for h in history:
             print(f"step {h['step']}: top-1 {h['top1_accuracy']:.4f}, loss {h['loss']:.4f}")

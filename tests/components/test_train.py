@@ -94,15 +94,20 @@ def test_tensorboard_gets_learning_rate_and_images_per_second(digits_dir, tmp_pa
     assert {"learning_rate", "images_per_second", "epoch_loss", "epoch_accuracy"} <= tags
 
 
-def test_moving_averages_are_what_evaluation_restores(digits_dir, tmp_path):
+@pytest.mark.parametrize("decay_type", ["fixed", "exponential", "polynomial"])
+def test_moving_averages_are_what_evaluation_restores(digits_dir, tmp_path, decay_type):
     import tensorflow as tf
 
     from kubeslim.components.model_dir import load_model
 
     model_dir = tmp_path / "model"
-    train(
-        digits_dir, model_dir, TrainOptions(num_epochs=1, batch_size=64, moving_average_decay=0.9)
+    options = TrainOptions(
+        num_epochs=1,
+        batch_size=64,
+        moving_average_decay=0.9,
+        learning_rate_decay_type=decay_type,
     )
+    train(digits_dir, model_dir, options)
     averaged, config, checkpoint = load_model(model_dir)
     assert config.uses_moving_averages
     raw = config.build()
