@@ -26,11 +26,13 @@ from kubeslim import dataset_spec
 from kubeslim.components.model_dir import (
     ModelConfig,
     copy_transform,
+    load_foreign_checkpoint,
     load_model,
     load_transform,
 )
 from kubeslim.components.options import ExportOptions
 from kubeslim.components.serving import write_servable
+from kubeslim.errors import KubeslimError
 from kubeslim.fileio import OutputDir
 from kubeslim.model_spec import SERVABLE_VERSION, TRANSFORM_DIR
 
@@ -90,15 +92,38 @@ class ServingModule(tf.Module):
         }
 
 
+def _labels_descriptor(dataset_dir: str | Path | None, options: ExportOptions) -> dict:
+    """What a checkpoint without a model directory is exported for: a converted data set's
+    descriptor, or ImageNet's 1,001 classes (TF-Slim's ``--dataset_name imagenet`` default)."""
+    if dataset_dir is not None:
+        return dataset_spec.read_descriptor(dataset_dir)
+    from kubeslim.beam.datasets.imagenet import imagenet_class_names
+    from kubeslim.beam.download import cache_dir
+
+    names = imagenet_class_names(cache_dir(None, "imagenet"), options.label_source or None)
+    return {
+        "name": "imagenet",
+        "num_classes": len(names),
+        "class_names": names,
+        "image_shape": [None, None, 3],
+    }
+
+
 def export_saved_model(
-    model_dir: str | Path,
+    model_dir: str | Path | None,
     export_dir: str | Path,
     options: ExportOptions | None = None,
+    *,
+    dataset_dir: str | Path | None = None,
 ) -> Path:
     """Writes the SavedModel of a checkpoint in ``model_dir`` (``options.checkpoint_path``,
     else the latest) to ``export_dir`` (see ``fileio.OutputDir``), as TF Serving lays out a
     model: in version directory ``1``, with the model's config, labels and transform beside
     it. TF Serving's session-based loader runs it (``serving.write_servable``).
+
+    Without ``model_dir`` it is TF-Slim's ``export_inference_graph``: any checkpoint of
+    ``options.model_name``, restored fully, labelled by ``dataset_dir``'s classes or, without
+    one, ImageNet's.
 
     Returns:
       The export directory.
@@ -108,11 +133,26 @@ def export_saved_model(
         export_dir,
         "saved_model",
         overwrite=options.overwrite,
-        inputs={"--model_dir": model_dir},
+        inputs={"--model_dir": model_dir, "--dataset_dir": dataset_dir},
         what="--export_dir",
     )
-    model, config, checkpoint_path = load_model(model_dir, options.checkpoint_path or None)
-    module = ServingModule(model, config, load_transform(model_dir, config))
+    if model_dir is not None:
+        model, config, checkpoint_path = load_model(model_dir, options.checkpoint_path or None)
+        transform = load_transform(model_dir, config)
+    elif not (options.checkpoint_path and options.model_name):
+        raise KubeslimError("give --model_dir, or --checkpoint_path with --model_name")
+    else:
+        checkpoint_path = options.checkpoint_path
+        model, config = load_foreign_checkpoint(
+            checkpoint_path,
+            _labels_descriptor(dataset_dir, options),
+            options.model_name,
+            labels_offset=options.labels_offset,
+            preprocessing_name=options.preprocessing_name,
+            image_size=options.image_size,
+        )
+        transform = None
+    module = ServingModule(model, config, transform)
     with output.staging() as tmp:
         version = tmp / SERVABLE_VERSION
         write_servable(

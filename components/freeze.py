@@ -2,7 +2,8 @@
 constants (TF-Slim's ``freeze_graph`` step), and loads it back for inference.
 
 Writes ``frozen_graph.pb`` and ``frozen_graph.json``, which records the input and output
-tensor names (what ``summarize_graph`` told TF-Slim users).
+tensor names (what ``summarize_graph`` told TF-Slim users). The names are TF-Slim's: the
+input ``input``, the probabilities ``<Scope>/Predictions/Reshape_1`` (``InceptionV3/...``).
 """
 
 import json
@@ -52,6 +53,42 @@ def output_tensor_names(signature: Any, frozen: Any) -> dict[str, str]:
     return {name: t.name for name, t in outputs.items()}
 
 
+TF_SLIM_INPUT = "input"
+
+
+def _tensor_node(name: str) -> str:
+    return name.lstrip("^").split(":")[0]
+
+
+def with_tf_slim_names(
+    graph_def: tf.compat.v1.GraphDef, input_tensor: str, probabilities_tensor: str, scope: str
+) -> tuple[str, str]:
+    """Names the frozen graph's tensors as TF-Slim's README does, so its ``freeze_graph`` and
+    ``label_image`` instructions work: the input placeholder ``input`` and the probabilities
+    ``<Scope>/Predictions/Reshape_1`` (an Identity of them).
+
+    Returns:
+      The input's and the probabilities' new tensor names.
+    """
+    old = _tensor_node(input_tensor)
+    if any(node.name == TF_SLIM_INPUT for node in graph_def.node):
+        raise KubeslimError(f"the graph already has a node named {TF_SLIM_INPUT!r}")
+    for node in graph_def.node:
+        if node.name == old:
+            node.name = TF_SLIM_INPUT
+        node.input[:] = [
+            name.replace(old, TF_SLIM_INPUT, 1) if _tensor_node(name) == old else name
+            for name in node.input
+        ]
+    predictions = graph_def.node.add()
+    predictions.name = f"{scope}/Predictions/Reshape_1"
+    predictions.op = "Identity"
+    node, _, index = probabilities_tensor.partition(":")
+    predictions.input.append(node if index in ("", "0") else f"{node}:{index}")
+    predictions.attr["T"].type = tf.float32.as_datatype_enum
+    return f"{TF_SLIM_INPUT}:0", f"{predictions.name}:0"
+
+
 def freeze_saved_model(
     export_dir: str | Path,
     output_dir: str | Path,
@@ -82,9 +119,14 @@ def freeze_saved_model(
         dataset_spec.held_out_split(dataset_spec.read_descriptor(check_dataset_dir))
     signature, frozen = frozen_signature(export_dir)
     graph_def = frozen.graph.as_graph_def()
+    outputs = output_tensor_names(signature, frozen)
+    scope = ModelConfig.load(servable_dir(export_dir)).build().name
+    input_name, outputs["probabilities"] = with_tf_slim_names(
+        graph_def, frozen.inputs[0].name, outputs["probabilities"], scope
+    )
     record = {
-        "inputs": {t.name.split(":")[0]: t.name for t in frozen.inputs},
-        "outputs": output_tensor_names(signature, frozen),
+        "inputs": {frozen.inputs[0].name.split(":")[0]: input_name},
+        "outputs": outputs,
         "input_shape": frozen.inputs[0].shape.as_list(),
         "num_nodes": len(graph_def.node),
         "source": str(export_dir),

@@ -211,7 +211,48 @@ class GateOptions(Options):
 
 @dataclass(frozen=True)
 class ExportOptions(Options):
-    checkpoint_path: str = option("", 'checkpoint prefix; "" is the latest', cli_only=True)
+    """TF-Slim's ``export_inference_graph.py`` flags: a model directory's checkpoint, or any
+    checkpoint of ``--model_name`` (TF-Slim's too)."""
+
+    checkpoint_path: str = option(
+        "",
+        'checkpoint prefix; "" is the latest; without --model_dir, any checkpoint of '
+        "--model_name (local, gs:// or s3://), which must restore fully",
+        cli_only=True,
+    )
+    model_name: str = option(
+        "",
+        "without --model_dir: the network of --checkpoint_path",
+        choices=lambda: ["", *NETS.names()],
+        cli_only=True,
+    )
+    labels_offset: int = option(
+        0,
+        "without --model_dir: classes dropped from the front of the labels (1 for a 1,000-class "
+        "ImageNet checkpoint: VGG, ResNet v1)",
+        check=at_least(0),
+        cli_only=True,
+    )
+    image_size: int = option(
+        0,
+        "without --model_dir: the input size",
+        check=zero_or(at_least(1)),
+        cli_only=True,
+        unset="the network's default",
+    )
+    preprocessing_name: str = option(
+        "",
+        'without --model_dir: the preprocessing; "" is the network\'s own',
+        choices=lambda: ["", *PREPROCESSING],
+        cli_only=True,
+    )
+    label_source: str = option(
+        "",
+        "without --model_dir and --dataset_dir: where ImageNet's label files "
+        "(imagenet_lsvrc_2015_synsets.txt, imagenet_metadata.txt) are, a directory or URL "
+        'base; "" is their canonical address',
+        cli_only=True,
+    )
     overwrite: bool = overwrite_option()
 
 

@@ -64,7 +64,7 @@ def test_steps_chain_from_the_command_line(tmp_path, capsys):
     freeze = ["freeze", "--export_dir", str(export), "--output_dir", str(tmp_path / "frozen")]
     assert main([*freeze, "--check_dataset_dir", str(data)]) == 0
     out = capsys.readouterr().out
-    assert "input  images: images:0 shape [None, 28, 28, 1]" in out
+    assert "input  images: input:0 shape [None, 28, 28, 1]" in out
     diff = float(out.rsplit("SavedModel| on the held-out split: ", 1)[1])
     assert diff <= 1e-5
     tflite = ["tflite", "--export_dir", str(export), "--output_dir", str(tmp_path / "tflite")]

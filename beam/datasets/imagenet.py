@@ -60,6 +60,37 @@ def _lines(path: Path) -> list[str]:
     return [line.strip() for line in path.read_text().splitlines() if line.strip()]
 
 
+def _read_labels(synsets_file: Path, metadata_file: Path) -> tuple[list[str], list[str]]:
+    """The synsets in label order, and the class names: ``background``, then each synset's
+    human-readable name from the metadata.
+
+    Raises:
+      KubeslimError: naming the file, a synset id that is not one, a repeated synset or one
+        the metadata does not name.
+    """
+    synsets = _lines(synsets_file)
+    bad = [s for s in synsets if not _SYNSET.match(s)]
+    if bad or len(set(synsets)) != len(synsets):
+        problem = f"{bad[0]!r} is not a synset id" if bad else "it repeats a synset"
+        raise KubeslimError(f"{synsets_file}: {problem}")
+    names = dict(line.split("\t", 1) for line in _lines(metadata_file) if "\t" in line)
+    missing = [s for s in synsets if s not in names]
+    if missing:
+        raise KubeslimError(f"{metadata_file}: no name for synset {missing[0]}")
+    return synsets, ["background"] + [names[s] for s in synsets]
+
+
+def imagenet_class_names(cache_dir: str | Path, source: str | None = None) -> list[str]:
+    """ImageNet's 1,001 class names in TF-Slim's label order (``background`` first), from its
+    synset list and metadata, fetched from ``source`` (a directory or URL base holding the
+    same file names) or their canonical address, as TF-Slim's
+    ``create_readable_names_for_imagenet_labels`` did."""
+    paths = {
+        role: fetch(CANONICAL_FILES[role], cache_dir, source) for role in ("synsets", "metadata")
+    }
+    return _read_labels(paths["synsets"], paths["metadata"])[1]
+
+
 class ImageNet(ImageDataset):
     name = "imagenet"
     image_shape = (None, None, 3)
@@ -77,16 +108,7 @@ class ImageNet(ImageDataset):
                 + ", ".join(f.filename for f in self._files.values())
             )
         paths = {role: fetch(f, cache_dir, source) for role, f in self._files.items()}
-        synsets = _lines(paths["synsets"])
-        bad = [s for s in synsets if not _SYNSET.match(s)]
-        if bad or len(set(synsets)) != len(synsets):
-            problem = f"{bad[0]!r} is not a synset id" if bad else "it repeats a synset"
-            raise KubeslimError(f"{paths['synsets']}: {problem}")
-        names = dict(line.split("\t", 1) for line in _lines(paths["metadata"]) if "\t" in line)
-        missing = [s for s in synsets if s not in names]
-        if missing:
-            raise KubeslimError(f"{paths['metadata']}: no name for synset {missing[0]}")
-        self._class_names = ["background"] + [names[s] for s in synsets]
+        synsets, self._class_names = _read_labels(paths["synsets"], paths["metadata"])
         label_of = {s: i + 1 for i, s in enumerate(synsets)}
         self._records = {
             "train": self._train_records(str(paths["train"]), label_of),

@@ -120,7 +120,12 @@ def _eval(run: Invocation) -> None:
 def _export(run: Invocation) -> None:
     from kubeslim.components.export import export_saved_model
 
-    export_saved_model(run.path("model_dir"), run.path("export_dir"), run.options(ExportOptions))
+    export_saved_model(
+        run.path("model_dir"),
+        run.path("export_dir"),
+        run.options(ExportOptions),
+        dataset_dir=run.path("dataset_dir"),
+    )
     print(f"SavedModel written to {run.path('export_dir')}")
 
 
@@ -237,10 +242,24 @@ COMMANDS = [
     ),
     Command(
         "export",
-        "Export a SavedModel taking encoded image bytes (TF-Slim's export_inference_graph.py).",
+        "Export a SavedModel taking encoded image bytes (TF-Slim's export_inference_graph.py): "
+        "of --model_dir, or of any --checkpoint_path of --model_name.",
         _export,
         options=(ExportOptions,),
-        paths=(MODEL, PathFlag("export_dir", "SavedModel directory to write")),
+        paths=(
+            PathFlag(
+                "model_dir",
+                "output of `kubeslim train` (or give --checkpoint_path and --model_name)",
+                required=False,
+            ),
+            PathFlag("export_dir", "SavedModel directory to write"),
+            PathFlag(
+                "dataset_dir",
+                "without --model_dir: the converted data set whose classes label the export "
+                "(ImageNet's 1,001 without one)",
+                required=False,
+            ),
+        ),
     ),
     Command(
         "freeze",

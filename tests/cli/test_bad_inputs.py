@@ -127,6 +127,17 @@ CASES = [
     (f"{EVAL} --eval_image_size 299", "--eval_image_size 299"),
     (f"eval --dataset_dir {{digits}} --model_dir {{tmp}}/nope {OUT}", "nope"),
     (f"eval --dataset_dir {{digits}} {OUT}", "--model_dir"),
+    (f"eval --dataset_dir {{digits}} --checkpoint_path {{model}}/x {OUT}", "--model_name"),
+    (
+        f"eval --dataset_dir {{digits}} --checkpoint_path {{tmp}}/missing --model_name lenet {OUT}",
+        "missing",
+    ),
+    (f"{EVAL} --max_num_batches 0", "--max_num_batches"),
+    (f"{EVAL} --labels_offset 1", "--labels_offset 1"),
+    (
+        f"eval --dataset_dir {{digits}} --checkpoint_path {{file}} --model_name lenet {OUT}",
+        "{file}",
+    ),
     ("eval --dataset_dir {digits} --model_dir {model} --output_dir {model}/e", "--model_dir"),
     (f"{EVAL} --whatch", "did you mean --watch"),
     # export
@@ -135,6 +146,17 @@ CASES = [
     ("export --model_dir {model} --export_dir {file}", "{file}"),
     ("export --model_dir {model} --export_dir {model}/e", "--model_dir"),
     ("export --model_dir {model}", "--export_dir"),
+    ("export --export_dir {tmp}/e", "--model_dir"),
+    (
+        "export --model_name lenet --checkpoint_path {tmp}/missing --dataset_dir {digits} "
+        "--export_dir {tmp}/e",
+        "missing",
+    ),
+    ("export --model_name nosuch --checkpoint_path {model} --export_dir {tmp}/e", "nosuch"),
+    (
+        "export --model_name lenet --checkpoint_path {model} --image_size -1 --export_dir {tmp}/e",
+        "--image_size",
+    ),
     # freeze
     (f"{FREEZE} --max_difference 0", "--max_difference"),
     (f"{FREEZE} --max_difference x", "--max_difference"),

@@ -74,7 +74,8 @@ def test_frozen_graph_has_no_variables_and_matches_the_saved_model(
     assert "Const" in ops
     assert not ops & {"VarHandleOp", "ReadVariableOp", "VariableV2"}
     record = json.loads((frozen_dir / "frozen_graph.json").read_text())
-    assert record["inputs"] == {"images": "images:0"}
+    assert record["inputs"] == {"images": "input:0"}  # TF-Slim's names
+    assert record["outputs"]["probabilities"] == "LeNet/Predictions/Reshape_1:0"
     assert set(record["outputs"]) == {"probabilities", "logits"}
     assert max_abs_difference(frozen_dir, export_dir, digits_dir) <= 1e-5
 
@@ -92,6 +93,11 @@ def test_frozen_graph_has_no_variables_and_matches_the_saved_model(
     expected = serving(image_bytes=encoded)["probabilities"].numpy()
     np.testing.assert_allclose(probabilities, expected, atol=1e-5, rtol=0)
     assert (probabilities.argmax(axis=1) == labels).mean() >= 0.9
+    # As TF-Slim's label_image runs a frozen graph: a TF1 session, fed and fetched by name.
+    with tf.Graph().as_default() as graph, tf.compat.v1.Session(graph=graph) as session:
+        tf.compat.v1.import_graph_def(graph_def, name="")
+        by_name = session.run("LeNet/Predictions/Reshape_1:0", {"input:0": padded.numpy()})
+    np.testing.assert_allclose(by_name, expected, atol=1e-5, rtol=0)
 
 
 def test_serving_returns_the_top_five_classes_with_names(digits_dir, export_dir):

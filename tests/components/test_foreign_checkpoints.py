@@ -1,7 +1,9 @@
-"""``kubeslim eval --checkpoint_path CKPT --model_name NAME``: a checkpoint without a model
-directory (TF-Slim's own) is evaluated with all of its variables, to the loss TF-Slim's own
-graph gives on the same images; one that does not restore fully is refused, naming what is
-missing, and nothing is written."""
+"""Checkpoints without a model directory, TF-Slim's own, through TF-Slim's workflow:
+``kubeslim eval --checkpoint_path CKPT --model_name NAME`` evaluates all of its variables to
+the loss TF-Slim's own graph gives on the same images, and refuses one that does not restore
+fully, naming what is missing; ``kubeslim export --model_name`` (TF-Slim's
+``export_inference_graph``) labels a 1,001-class model with ImageNet's names, and its frozen
+graph runs by TF-Slim's tensor names as ``label_image`` runs it."""
 
 import json
 
@@ -13,6 +15,7 @@ from kubeslim.beam.convert import convert_dataset
 from kubeslim.beam.options import ConvertOptions
 from kubeslim.cli import main
 from kubeslim.components.model_dir import ModelConfig
+from kubeslim.model_spec import servable_dir
 
 from ..tf_slim_graphs import run_tf_slim_checkpoint, save_tf_slim_checkpoint
 
@@ -91,3 +94,56 @@ def test_a_checkpoint_that_does_not_restore_fully_is_refused(
     assert f"--checkpoint_path {tf_slim_checkpoint}" in error
     assert "InceptionV2/" in error and "Traceback" not in error
     assert not out.exists()
+
+
+@pytest.fixture(scope="module")
+def imagenet_labels(tmp_path_factory) -> str:
+    """ImageNet's two label files in their real formats: 1,000 synset ids, and
+    ``synset<TAB>name`` lines (with a synset the list does not use, as the real file has)."""
+    directory = tmp_path_factory.mktemp("imagenet_labels")
+    synsets = [f"n{i:08d}" for i in range(1, 1001)]
+    (directory / "imagenet_lsvrc_2015_synsets.txt").write_text("\n".join(synsets) + "\n")
+    metadata = [f"{s}\tthing number {i}, a thing" for i, s in enumerate(synsets, start=1)]
+    (directory / "imagenet_metadata.txt").write_text("\n".join(["n99999999\tunused", *metadata]))
+    return str(directory)
+
+
+def test_export_by_model_name_is_tf_slims_with_imagenet_names_and_tf_slim_tensor_names(
+    tmp_path, imagenet_labels, capsys, monkeypatch
+):
+    import tensorflow as tf
+
+    monkeypatch.setenv("KUBESLIM_CACHE", str(tmp_path / "cache"))
+    slim = save_tf_slim_checkpoint("inception_v1", 1001, 224, tmp_path / "ckpt")
+    export = tmp_path / "export"
+    flags = ["--model_name", "inception_v1", "--checkpoint_path", slim.checkpoint]
+    assert (
+        main(["export", *flags, "--export_dir", str(export), "--label_source", imagenet_labels])
+        == 0
+    )
+
+    image = tmp_path / "photo.png"
+    pixels = np.random.default_rng(2).integers(0, 256, (80, 60, 3)).astype(np.uint8)
+    Image.fromarray(pixels).save(image)
+    config = ModelConfig.load(servable_dir(export))
+    assert config.num_classes == 1001 and config.class_names[0] == "background"
+    preprocessed = config.preprocess_encoded(tf.constant(image.read_bytes())).numpy()[None]
+    theirs = run_tf_slim_checkpoint("inception_v1", 1001, slim.checkpoint, preprocessed)[0]
+    best = int(theirs.argmax())
+
+    capsys.readouterr()
+    assert main(["predict", "--model", str(export), str(image)]) == 0
+    top = capsys.readouterr().out.splitlines()[1]
+    assert top.endswith(f"thing number {best}, a thing")
+
+    frozen = tmp_path / "frozen"
+    assert main(["freeze", "--export_dir", str(export), "--output_dir", str(frozen)]) == 0
+    graph_def = tf.compat.v1.GraphDef()
+    graph_def.ParseFromString((frozen / "frozen_graph.pb").read_bytes())
+    with tf.Graph().as_default() as graph, tf.compat.v1.Session(graph=graph) as session:
+        tf.compat.v1.import_graph_def(graph_def, name="")
+        probabilities = session.run(
+            "InceptionV1/Predictions/Reshape_1:0", {"input:0": preprocessed}
+        )[0]
+    expected = np.exp(theirs - theirs.max()) / np.exp(theirs - theirs.max()).sum()
+    np.testing.assert_allclose(probabilities, expected, atol=1e-5)
