@@ -30,7 +30,7 @@ _OBJECT_GRAPH = "_CHECKPOINTABLE_OBJECT_GRAPH"
 def _tf_checkpoint_values(prefix: str, model: keras.Model) -> dict[str, np.ndarray]:
     """Values of ``model``'s variables in a TF checkpoint saved as ``Checkpoint(model=...)``,
     keyed by ``variable.path``; variables the checkpoint lacks are left out."""
-    reader = tf.train.load_checkpoint(prefix)
+    reader = tf.compat.v1.train.NewCheckpointReader(prefix)
     graph = trackable_object_graph_pb2.TrackableObjectGraph()
     graph.ParseFromString(reader.get_tensor(_OBJECT_GRAPH))
 
@@ -80,7 +80,7 @@ def tf_slim_variable_names(model: keras.Model) -> dict[str, keras.Variable]:
 def _tf_slim_checkpoint_values(prefix: str, model: keras.Model) -> dict[str, np.ndarray]:
     """Values of ``model``'s variables in a name-based checkpoint written by TF-Slim, each
     found by its TF-Slim name."""
-    reader = tf.train.load_checkpoint(prefix)
+    reader = tf.compat.v1.train.NewCheckpointReader(prefix)
     stored = reader.get_variable_to_shape_map()
     return {
         variable.path: reader.get_tensor(name)
@@ -126,13 +126,17 @@ def read_checkpoint(path: str | Path, model: keras.Model) -> dict[str, np.ndarra
             raise KubeslimError(f"--checkpoint_path {path}: no such Keras weights file")
         with tf.io.gfile.GFile(path, "rb") as f:
             return _keras_weights_values(f, model)
-    prefix = tf.train.latest_checkpoint(path) if tf.io.gfile.isdir(path) else path
+    prefix = path
+    if not tf.io.gfile.exists(path + ".index") and tf.io.gfile.isdir(path):
+        prefix = tf.train.latest_checkpoint(path)
     if prefix is None or not tf.io.gfile.exists(prefix + ".index"):
         raise KubeslimError(
             f"--checkpoint_path {path}: not a TF checkpoint prefix, a directory holding one, "
             "or a Keras .weights.h5 file"
         )
-    if _OBJECT_GRAPH in tf.train.load_checkpoint(prefix).get_variable_to_shape_map():
+    # Readers open the prefix itself: tf.train.load_checkpoint would take a prefix that an
+    # object store also reports as a directory (every key below it) for that directory.
+    if _OBJECT_GRAPH in tf.compat.v1.train.NewCheckpointReader(prefix).get_variable_to_shape_map():
         return _tf_checkpoint_values(prefix, model)
     return _tf_slim_checkpoint_values(prefix, model)
 

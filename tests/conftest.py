@@ -1,5 +1,6 @@
 """Session fixtures: one real conversion of the digits, one real training run, one export and
-one freeze, and the embedded text corpora converted, shared by the tests that read them."""
+one freeze, a small folder of RGB photos converted, and the embedded text corpora converted,
+shared by the tests that read them."""
 
 import os
 from pathlib import Path
@@ -9,6 +10,32 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 TRAIN_EPOCHS = 6
+
+
+@pytest.fixture(scope="session")
+def photos_dataset(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Three classes of six random RGB photos of assorted sizes, converted as an image folder
+    (half of each class held out): a data set of three channels, as TF-Slim's nets expect."""
+    import numpy as np
+    from PIL import Image
+
+    from kubeslim.beam.convert import convert_dataset
+    from kubeslim.beam.options import ConvertOptions
+
+    root = tmp_path_factory.mktemp("photos")
+    rng = np.random.default_rng(1)
+    for c in range(3):
+        (root / "photos" / f"class_{c}").mkdir(parents=True)
+        for i in range(6):
+            pixels = rng.integers(0, 256, (rng.integers(30, 60), rng.integers(30, 60), 3))
+            Image.fromarray(pixels.astype(np.uint8)).save(
+                root / "photos" / f"class_{c}" / f"{i}.png"
+            )
+    options = ConvertOptions(
+        dataset_name="image_folder", source=str(root / "photos"), validation_size=0.5
+    )
+    convert_dataset(root / "data", options)
+    return str(root / "data")
 
 
 @pytest.fixture(scope="session")

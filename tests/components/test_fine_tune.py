@@ -75,58 +75,81 @@ def test_bad_checkpoint_path_and_scopes_are_named(digits_dir, tmp_path):
         )
 
 
-def _write_tf_slim_checkpoint(model, prefix, num_classes_in_head=None):
-    """A name-based checkpoint as TF-Slim writes it: variables named by scope, ``weights``
-    and ``biases``, logits as [1, 1, C, N] convolutions."""
-    import tensorflow as tf
+@pytest.fixture(scope="module")
+def inception_v3_checkpoint(tmp_path_factory) -> str:
+    """A TF-Slim Inception V3 checkpoint of TF-Slim's own graph: 1,001 classes, AuxLogits."""
+    from ..tf_slim_graphs import save_tf_slim_checkpoint
 
-    from kubeslim.components.fine_tune import _SLIM_VARIABLE_NAMES
-    from kubeslim.components.nets.nets_factory import layer_scope
-
-    expected, stored = {}, {}
-    for layer in model.layers:
-        for variable in layer.weights:
-            value = expected[variable.path] = variable.numpy()
-            if layer is model.layers[-1]:  # the dense logits, a 1x1 convolution in TF-Slim
-                value = value.reshape((1, 1) * (value.ndim == 2) + value.shape)
-                if num_classes_in_head:
-                    value = np.resize(value, value.shape[:-1] + (num_classes_in_head,))
-            name = _SLIM_VARIABLE_NAMES.get(variable.name, variable.name)
-            stored[f"{layer_scope(model, layer)}/{name}"] = value
-    with tf.Graph().as_default():
-        for name, value in stored.items():
-            tf.compat.v1.Variable(value, name=name)
-        with tf.compat.v1.Session() as session:
-            session.run(tf.compat.v1.global_variables_initializer())
-            tf.compat.v1.train.Saver().save(session, str(prefix))
-    return expected
+    directory = tmp_path_factory.mktemp("inception_v3")
+    return save_tf_slim_checkpoint("inception_v3", 1001, 299, directory).checkpoint
 
 
-def test_tf_slim_name_based_checkpoints_restore_by_scope(tmp_path):
-    from kubeslim.components.fine_tune import restore_for_fine_tuning
-    from kubeslim.components.nets import nets_factory
-
-    source = nets_factory.build_network("inception_v1", 5, image_size=64)
-    expected = _write_tf_slim_checkpoint(source, tmp_path / "model.ckpt")
-    target = nets_factory.build_network("inception_v1", 5, image_size=64)
-    assert restore_for_fine_tuning(target, tmp_path / "model.ckpt") == len(target.weights)
-    for variable in target.weights:
-        np.testing.assert_array_equal(variable.numpy(), expected[variable.path])
-
-
-def test_tf_slim_head_of_1001_classes_is_named_with_its_own_shape(tmp_path):
-    from kubeslim.components.fine_tune import restore_for_fine_tuning
-    from kubeslim.components.nets import nets_factory
-
-    source = nets_factory.build_network("inception_v1", 5, image_size=64)
-    _write_tf_slim_checkpoint(source, tmp_path / "model.ckpt", num_classes_in_head=1001)
-    target = nets_factory.build_network("inception_v1", 5, image_size=64)
+def test_tf_slims_head_of_1001_classes_is_named_with_its_own_shape(
+    photos_dataset, inception_v3_checkpoint, tmp_path
+):
+    options = TrainOptions(
+        model_name="inception_v3",
+        image_size=139,
+        batch_size=4,
+        checkpoint_path=inception_v3_checkpoint,
+    )
     with pytest.raises(KubeslimError) as error:
-        restore_for_fine_tuning(target, tmp_path / "model.ckpt")
+        train(photos_dataset, tmp_path / "ft", options)
     message = str(error.value)
     assert (
-        "InceptionV1/Logits/Conv2d_0c_1x1/kernel: model [1024, 5], checkpoint [1, 1, 1024, 1001]"
+        "InceptionV3/Logits/Conv2d_1c_1x1/kernel: model [2048, 3], checkpoint [1, 1, 2048, 1001]"
         in message
     )
-    assert "--checkpoint_exclude_scopes=InceptionV1/Logits" in message
-    restore_for_fine_tuning(target, tmp_path / "model.ckpt", ["InceptionV1/Logits"])
+    assert "--checkpoint_exclude_scopes=InceptionV3/AuxLogits,InceptionV3/Logits" in message
+    assert not (tmp_path / "ft").exists()
+
+
+def test_tf_slims_fine_tuning_recipe_runs_as_written(
+    photos_dataset, inception_v3_checkpoint, tmp_path
+):
+    """TF-Slim's README: Inception V3 on the flowers, the new heads first, then everything."""
+    import tensorflow as tf
+
+    from kubeslim.components.fine_tune import tf_slim_variable_names
+
+    heads = "InceptionV3/Logits,InceptionV3/AuxLogits"
+    common = {"model_name": "inception_v3", "image_size": 139, "batch_size": 4, "max_steps": 1}
+    train(
+        photos_dataset,
+        tmp_path / "heads",
+        TrainOptions(
+            **common,
+            checkpoint_path=inception_v3_checkpoint,
+            checkpoint_exclude_scopes=heads,
+            trainable_scopes=heads,
+        ),
+    )
+    heads_only, _, _ = load_model(tmp_path / "heads")
+    reader = tf.train.load_checkpoint(inception_v3_checkpoint)
+    for name, variable in tf_slim_variable_names(heads_only).items():
+        if "Logits" not in name:  # the body: TF-Slim's values, untouched by training
+            np.testing.assert_array_equal(variable.numpy(), reader.get_tensor(name), err_msg=name)
+    assert heads_only.get_layer("Logits.Conv2d_1c_1x1").kernel.shape == (2048, 3)
+
+    train(
+        photos_dataset,
+        tmp_path / "all",
+        TrainOptions(**common, checkpoint_path=str(tmp_path / "heads")),
+    )
+    everything, _, _ = load_model(tmp_path / "all")
+    first = heads_only.get_layer("Conv2d_1a_3x3").kernel.numpy()
+    assert not np.array_equal(everything.get_layer("Conv2d_1a_3x3").kernel.numpy(), first)
+
+
+def test_a_checkpoint_path_is_read_through_tf_io_gfile(inception_v3_checkpoint):
+    """A URI (``gs://``, ``s3://``; here TF's in-memory ``ram://`` file system) is not a local
+    path: it reaches the checkpoint reader whole."""
+    import tensorflow as tf
+
+    from kubeslim.components.fine_tune import restore_checkpoint
+    from kubeslim.components.nets import nets_factory
+
+    for path in tf.io.gfile.glob(inception_v3_checkpoint + ".*"):
+        tf.io.gfile.copy(path, "ram://bucket/model.ckpt" + path[len(inception_v3_checkpoint) :])
+    model = nets_factory.build_network("inception_v3", 1001)
+    assert restore_checkpoint(model, "ram://bucket/model.ckpt") == len(model.weights)

@@ -11,34 +11,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kubeslim.beam.convert import convert_dataset
-from kubeslim.beam.options import ConvertOptions
 from kubeslim.cli import main
 from kubeslim.components.model_dir import ModelConfig
 from kubeslim.model_spec import servable_dir
 
 from ..tf_slim_graphs import run_tf_slim_checkpoint, save_tf_slim_checkpoint
 
-CLASSES = 3
-
-
-@pytest.fixture(scope="module")
-def photos_dataset(tmp_path_factory) -> str:
-    """Three classes of random RGB photos of assorted sizes, converted as an image folder."""
-    root = tmp_path_factory.mktemp("photos")
-    rng = np.random.default_rng(1)
-    for c in range(CLASSES):
-        (root / "photos" / f"class_{c}").mkdir(parents=True)
-        for i in range(6):
-            pixels = rng.integers(0, 256, (rng.integers(30, 60), rng.integers(30, 60), 3))
-            Image.fromarray(pixels.astype(np.uint8)).save(
-                root / "photos" / f"class_{c}" / f"{i}.png"
-            )
-    options = ConvertOptions(
-        dataset_name="image_folder", source=str(root / "photos"), validation_size=0.5
-    )
-    convert_dataset(root / "data", options)
-    return str(root / "data")
+CLASSES = 3  # the photos_dataset fixture's
 
 
 @pytest.fixture(scope="module")
