@@ -64,11 +64,11 @@ def run_tf_slim_checkpoint(
 
 
 def save_tf_slim_checkpoint(
-    name: str, num_classes: int, image_size: int, directory: Path, end_points: tuple[str, ...] = ()
+    name: str, num_classes: int, image_size: int, directory: Path, end_points: bool = False
 ) -> SlimGraph:
     """Builds TF-Slim's ``name`` for inference, gives it random weights (batch norm's moving
     statistics, scale and offset too, so no batch norm is an identity), saves it and runs it
-    on two random images in [-1, 1]."""
+    on two random images in [-1, 1], fetching its end points too when asked."""
     slim = import_tf_slim()
     net_fn, arg_scope = _net_and_scope(name)
     rng = np.random.default_rng(0)
@@ -92,7 +92,7 @@ def save_tf_slim_checkpoint(
         session.run(assignments)
         prefix = tf.compat.v1.train.Saver(variables).save(session, str(directory / "model.ckpt"))
         fetched = session.run(
-            {"logits": logits, **{key: points[key] for key in end_points}}, {inputs: images}
+            {"logits": logits, **(points if end_points else {})}, {inputs: images}
         )
     return SlimGraph(
         checkpoint=prefix,

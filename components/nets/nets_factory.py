@@ -105,6 +105,39 @@ def aux_logits(model: "keras.Model") -> "keras.KerasTensor | None":
     return None
 
 
+def end_points(model: "keras.Model") -> dict[str, "keras.KerasTensor"]:
+    """TF-Slim's ``end_points`` of ``model``, without the net's own scope that ResNet and VGG
+    prefix theirs with: each top-level block's output by its scope (``Conv2d_1a_3x3``,
+    ``Mixed_5b``, ``block1``, ``pool5``...), ``AuxLogits`` where there is an auxiliary head,
+    ``PreLogits`` (the pooled features the logits read) and ``Logits``."""
+    from keras import layers
+
+    from kubeslim.components.nets.slim_ops import AuxLogitsJoin
+
+    logits = model.output
+    if isinstance(join := logits._keras_history.operation, AuxLogitsJoin):
+        logits = join.input[0]
+    points = {}
+    for layer in model.layers:
+        if not isinstance(layer, layers.InputLayer | layers.Dropout | AuxLogitsJoin):
+            points[layer.name.split(".")[0]] = layer.output
+    points = {name: tensor for name, tensor in points.items() if tensor is not logits}
+    if isinstance(head := logits._keras_history.operation, layers.Dense):
+        points["PreLogits"] = head.input
+    points["Logits"] = logits
+    return points
+
+
+def end_points_model(model: "keras.Model") -> "keras.Model":
+    """A model from ``model``'s input to its ``end_points`` and ``Predictions`` (the softmax
+    of the logits), sharing its layers: TF-Slim's ``logits, end_points = net(images)``."""
+    import keras
+
+    points = end_points(model)
+    predictions = keras.layers.Softmax(name="Predictions")(points["Logits"])
+    return keras.Model(model.input, {**points, "Predictions": predictions}, name=model.name)
+
+
 def layer_scope(model: "keras.Model", layer: "keras.layers.Layer") -> str:
     """The TF-Slim scope of ``layer``: ``Mixed_5b.Branch_0`` in ``InceptionV4`` is
     ``InceptionV4/Mixed_5b/Branch_0``."""

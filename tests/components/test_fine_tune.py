@@ -113,7 +113,7 @@ def test_tf_slims_fine_tuning_recipe_runs_as_written(
     from kubeslim.components.fine_tune import tf_slim_variable_names
 
     heads = "InceptionV3/Logits,InceptionV3/AuxLogits"
-    common = {"model_name": "inception_v3", "image_size": 139, "batch_size": 4, "max_steps": 1}
+    common = {"model_name": "inception_v3", "image_size": 75, "batch_size": 4, "max_steps": 1}
     train(
         photos_dataset,
         tmp_path / "heads",

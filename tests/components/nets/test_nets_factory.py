@@ -1,8 +1,7 @@
 """Every registered net is proven against a real reference: TF-Slim's own graph
 (``test_tf_slim_parity``), a manifest of TF-Slim's published model code
 (``test_tf_slim_manifests``), or, for the nets TF-Slim's table does not hold, the published
-number of parameters; and every net builds for its default size and gives logits of shape
-(batch, num_classes)."""
+number of parameters; each of these builds the net and runs it."""
 
 import gc
 import json
@@ -35,22 +34,24 @@ def test_every_registered_net_is_checked_against_a_reference():
     assert set(nets_factory.NETS) == set(PUBLISHED) | set(SHIPPED) | MANIFEST_NETS
 
 
-@pytest.mark.parametrize("name", sorted(set(nets_factory.NETS) - set(SHIPPED)))
-def test_net_gives_logits_of_the_right_shape(name):
-    classes = PUBLISHED.get(name, (1001,))[0]
-    net_fn = nets_factory.get_network_fn(name)
-    size = net_fn.default_image_size
+def test_every_net_names_a_known_preprocessing():
+    for name in nets_factory.NETS:
+        preprocessing = nets_factory.get_network_fn(name).preprocessing_name
+        assert preprocessing in preprocessing_factory.PREPROCESSING, name
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_net_gives_logits_and_has_the_published_parameter_count(name):
+    classes, published, decimals, source = PUBLISHED[name]
+    size = nets_factory.get_network_fn(name).default_image_size
     model = nets_factory.build_network(name, classes)
     logits = model(np.zeros((2, size, size, 3), np.float32), training=False)
     assert tuple(logits.shape) == (2, classes)
-    assert net_fn.preprocessing_name in preprocessing_factory.PREPROCESSING
-    if name in PUBLISHED:
-        _, published, decimals, source = PUBLISHED[name]
-        count = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-        if decimals is None:
-            assert count == published, source
-        else:
-            assert round(count / 1e6, decimals) == round(published / 1e6, decimals), source
+    count = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    if decimals is None:
+        assert count == published, source
+    else:
+        assert round(count / 1e6, decimals) == round(published / 1e6, decimals), source
     del model, logits
     keras.backend.clear_session()
     gc.collect()

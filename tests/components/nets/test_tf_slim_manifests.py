@@ -9,12 +9,17 @@ convolution logits, [1, 1, C, N], are [C, N] dense kernels here: the restore res
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from kubeslim.components.fine_tune import tf_slim_variable_names
 from kubeslim.components.nets import nets_factory
 
 MANIFESTS = Path(__file__).parent / "tf_slim_manifests"
+# End points that are not a block's output (pooling and flattening inside the head, the
+# softmax; Inception-ResNet-v2's alias of its last block17), and MobileNet V2's ``layer_N``
+# aliases of its blocks, which kubeslim names by their scopes (``expanded_conv_3``).
+NOT_BLOCKS = {"AvgPool_1a", "global_pool", "PreLogitsFlatten", "Predictions", "PreAuxLogits"}
 
 
 def _squeezed(shape) -> tuple[int, ...]:
@@ -41,3 +46,13 @@ def test_net_has_exactly_tf_slims_variables(path):
         if _squeezed(list(theirs[n])) != _squeezed(list(ours[n]))
     }
     assert wrong == {}
+    size = manifest["image_size"]
+    assert model(np.zeros((1, size, size, 3), np.float32)).shape == (1, manifest["num_classes"])
+
+    points = {name: tuple(t.shape[1:]) for name, t in nets_factory.end_points(model).items()}
+    blocks = {
+        name: _squeezed(shape[1:])
+        for name, shape in manifest["end_points"]
+        if "/" not in name and name not in NOT_BLOCKS and not name.startswith("layer_")
+    }
+    assert {name: _squeezed(list(points.get(name, ()))) for name in blocks} == blocks

@@ -30,7 +30,13 @@ SHIPPED = {
 }
 
 
-def assert_logits_equal(ours: np.ndarray, theirs: np.ndarray) -> float:
+# TF-Slim's end points that are not a block's output: its pooling and flattening inside the
+# head, the logits under their scope's own name, and the predictions (ours are "Logits" and
+# "Predictions" for every net).
+NOT_BLOCKS = {"AvgPool_0a_7x7", "AvgPool_1a_8x8", "global_pool", "logits", "predictions", "fc8"}
+
+
+def assert_equal_to_their_scale(ours: np.ndarray, theirs: np.ndarray) -> float:
     """Equal within 1e-4 of the logits' scale (random weights make that scale arbitrary).
 
     Returns:
@@ -46,19 +52,23 @@ def test_tf_slim_checkpoint_restores_fully_and_gives_tf_slim_logits(
     name, tmp_path, record_property
 ):
     image_size, classes = SHIPPED[name]
-    aux = ("AuxLogits",) if name == "inception_v3" else ()
-    slim = save_tf_slim_checkpoint(name, classes, image_size, tmp_path, end_points=aux)
+    slim = save_tf_slim_checkpoint(name, classes, image_size, tmp_path, end_points=True)
     model = nets_factory.build_network(name, classes, image_size=image_size)
 
     restored = fine_tune.restore_for_fine_tuning(model, slim.checkpoint)
 
     assert restored == len(model.weights) == len(slim.variables)
-    ours = model(slim.images, training=False).numpy()
-    record_property("max_relative_logit_difference", assert_logits_equal(ours, slim.logits))
-    if aux:
-        aux_model = keras.Model(model.input, nets_factory.aux_logits(model))
-        aux_logits = aux_model(slim.images, training=False).numpy()
-        assert_logits_equal(aux_logits, slim.end_points["AuxLogits"])
-    del model
+    points = nets_factory.end_points_model(model)(slim.images, training=False)
+    record_property(
+        "max_relative_logit_difference", assert_equal_to_their_scale(points["Logits"], slim.logits)
+    )
+    # TF-Slim's end points of the net's top-level blocks (AuxLogits included), by name.
+    theirs = {key.removeprefix(f"{model.name}/"): value for key, value in slim.end_points.items()}
+    blocks = {key for key in theirs if "/" not in key} - NOT_BLOCKS
+    assert blocks <= set(points), f"end points TF-Slim has: {sorted(blocks - set(points))}"
+    for key in blocks:
+        ours = points[key].numpy()
+        assert_equal_to_their_scale(ours, theirs[key].reshape(ours.shape))
+    del model, points
     keras.backend.clear_session()
     gc.collect()
