@@ -9,6 +9,36 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+_PARITY = "test_tf_slim_parity.py"
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items) -> None:
+    """Starts saving TF-Slim's graphs in the background as soon as a test of them is
+    collected, so the work overlaps the tests that run before them."""
+    if any(_PARITY in item.nodeid for item in items):
+        import importlib.util
+        import tempfile
+
+        path = Path(__file__).parent / "tf_slim_graphs.py"
+        spec = importlib.util.spec_from_file_location("tf_slim_graphs_runner", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        config.tf_slim_graphs = module.BackgroundGraphs(Path(tempfile.mkdtemp(prefix="tf-slim-")))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    graphs = getattr(config, "tf_slim_graphs", None)
+    if graphs is not None:
+        graphs.close()
+
+
+@pytest.fixture(scope="session")
+def tf_slim_graphs(pytestconfig: pytest.Config):
+    """TF-Slim's graphs of the nets the tf-slim package ships (``tf_slim_graphs.SHIPPED``),
+    saved in the background since collection."""
+    return pytestconfig.tf_slim_graphs
+
+
 TRAIN_EPOCHS = 6
 
 

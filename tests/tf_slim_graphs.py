@@ -1,9 +1,17 @@
 """TF-Slim's own nets (the ``tf-slim`` 1.1.0 package) built in ``tf.compat.v1`` graph mode
 with their own arg scopes, given random weights and saved by a TF1 ``Saver`` under TF-Slim's
-variable names: the real counterpart kubeslim's nets are checked against."""
+variable names: the real counterpart kubeslim's nets are checked against.
+
+Run as a script (``python tests/tf_slim_graphs.py OUT NAME:CLASSES:SIZE...``) it saves each
+net's checkpoint and what its graph computed under ``OUT/NAME`` in TF1 mode, which builds
+graphs faster, so a test can build kubeslim's nets while it works (``BackgroundGraphs``)."""
 
 import importlib
+import json
+import shutil
+import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,3 +109,89 @@ def save_tf_slim_checkpoint(
         end_points=fetched,
         variables={v.op.name: tuple(v.shape.as_list()) for v in variables},
     )
+
+
+def _save(graph: SlimGraph, name: str, directory: Path) -> None:
+    """What a test needs of ``graph``, with the end points of the top-level blocks only, keyed
+    without the net's scope (ResNet's and VGG's ``resnet_v1_50/block1`` is ``block1``)."""
+    points = {key.removeprefix(f"{name}/"): value for key, value in graph.end_points.items()}
+    points = {f"end_point:{key}": value for key, value in points.items() if "/" not in key}
+    np.savez(directory / "graph.npz", images=graph.images, logits=graph.logits, **points)
+    (directory / "variables.json").write_text(json.dumps(graph.variables))
+    (directory / "done").write_text(graph.checkpoint)
+
+
+# Every net the tf-slim package ships, as the tests build it: name -> (image size, classes).
+# VGG, AlexNet and OverFeat run at their default sizes (their fc6 kernels are fixed); the
+# ResNets are fully convolutional, so a small input is enough.
+SHIPPED = {
+    "alexnet_v2": (224, 1000),
+    "overfeat": (231, 1000),
+    "vgg_a": (224, 1000),
+    "vgg_16": (224, 1000),
+    "vgg_19": (224, 1000),
+    "inception_v1": (224, 1001),
+    "inception_v2": (224, 1001),
+    "inception_v3": (299, 1001),
+    **{f"resnet_v1_{depth}": (64, 1000) for depth in (50, 101, 152, 200)},
+    **{f"resnet_v2_{depth}": (64, 1001) for depth in (50, 101, 152, 200)},
+}
+
+
+class BackgroundGraphs:
+    """TF-Slim's graph of every ``SHIPPED`` net, saved one after another in ``directory`` by
+    a separate process (started as soon as the session knows it will need them, so the
+    work overlaps other tests); ``get`` waits for one."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        args = [f"{name}:{classes}:{size}" for name, (size, classes) in sorted(SHIPPED.items())]
+        self.log = directory / "log.txt"
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, __file__, str(directory), *args], stdout=log, stderr=log
+            )
+
+    def get(self, name: str, timeout: float = 900) -> SlimGraph:
+        done = self.directory / name / "done"
+        deadline = time.monotonic() + timeout
+        while not done.exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"TF-Slim's {name} was not saved: {self.log.read_text()[-2000:]}"
+                )
+            time.sleep(0.2)
+        saved = np.load(self.directory / name / "graph.npz")
+        points = {
+            key.removeprefix("end_point:"): saved[key]
+            for key in saved.files
+            if key.startswith("end_point:")
+        }
+        return SlimGraph(
+            checkpoint=done.read_text(),
+            images=saved["images"],
+            logits=saved["logits"],
+            end_points=points,
+            variables=json.loads((self.directory / name / "variables.json").read_text()),
+        )
+
+    def release(self, name: str) -> None:
+        """Deletes ``name``'s files (VGG's checkpoint alone is half a gigabyte)."""
+        shutil.rmtree(self.directory / name)
+
+    def close(self) -> None:
+        """Stops the process and deletes what it saved."""
+        self.process.kill()
+        self.process.wait()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    tf.compat.v1.disable_v2_behavior()
+    out = Path(sys.argv[1])
+    for spec in sys.argv[2:]:
+        net, classes, size = spec.split(":")
+        (out / net).mkdir(parents=True)
+        _save(
+            save_tf_slim_checkpoint(net, int(classes), int(size), out / net, True), net, out / net
+        )

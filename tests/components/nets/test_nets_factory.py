@@ -14,8 +14,8 @@ from kubeslim.components.nets import nets_factory
 from kubeslim.components.preprocessing import preprocessing_factory
 from kubeslim.errors import KubeslimError
 
+from ...tf_slim_graphs import SHIPPED
 from .test_tf_slim_manifests import MANIFESTS
-from .test_tf_slim_parity import SHIPPED
 
 # name: (classes, trainable parameters, decimals in millions or None for exact, source).
 PUBLISHED = {

@@ -1,7 +1,8 @@
 """Every net that the ``tf-slim`` package ships, checked against TF-Slim's own graph: a
 random-weight checkpoint saved by TF-Slim restores into kubeslim's net through
-``--checkpoint_path``'s code path with every variable matched both ways, and the logits
-(and Inception V3's auxiliary logits) equal TF-Slim's."""
+``--checkpoint_path``'s code path with every variable matched both ways, and the logits and
+the end point of every top-level block (Inception V3's AuxLogits too) equal TF-Slim's. The
+graphs are saved by a separate process from the start of the session (``conftest``)."""
 
 import gc
 
@@ -12,23 +13,7 @@ import pytest
 from kubeslim.components import fine_tune
 from kubeslim.components.nets import nets_factory
 
-from ...tf_slim_graphs import save_tf_slim_checkpoint
-
-# name: (image size, classes). VGG, AlexNet and OverFeat run at their default sizes (their
-# fc6 kernels are fixed); the ResNets are fully convolutional, so a small input is enough.
-SHIPPED = {
-    "alexnet_v2": (224, 1000),
-    "overfeat": (231, 1000),
-    "vgg_a": (224, 1000),
-    "vgg_16": (224, 1000),
-    "vgg_19": (224, 1000),
-    "inception_v1": (224, 1001),
-    "inception_v2": (224, 1001),
-    "inception_v3": (299, 1001),
-    **{f"resnet_v1_{depth}": (64, 1000) for depth in (50, 101, 152, 200)},
-    **{f"resnet_v2_{depth}": (64, 1001) for depth in (50, 101, 152, 200)},
-}
-
+from ...tf_slim_graphs import SHIPPED
 
 # TF-Slim's end points that are not a block's output: its pooling and flattening inside the
 # head, the logits under their scope's own name, and the predictions (ours are "Logits" and
@@ -49,11 +34,11 @@ def assert_equal_to_their_scale(ours: np.ndarray, theirs: np.ndarray) -> float:
 
 @pytest.mark.parametrize("name", sorted(SHIPPED))
 def test_tf_slim_checkpoint_restores_fully_and_gives_tf_slim_logits(
-    name, tmp_path, record_property
+    name, tf_slim_graphs, record_property
 ):
     image_size, classes = SHIPPED[name]
-    slim = save_tf_slim_checkpoint(name, classes, image_size, tmp_path, end_points=True)
     model = nets_factory.build_network(name, classes, image_size=image_size)
+    slim = tf_slim_graphs.get(name)
 
     restored = fine_tune.restore_for_fine_tuning(model, slim.checkpoint)
 
@@ -63,12 +48,13 @@ def test_tf_slim_checkpoint_restores_fully_and_gives_tf_slim_logits(
         "max_relative_logit_difference", assert_equal_to_their_scale(points["Logits"], slim.logits)
     )
     # TF-Slim's end points of the net's top-level blocks (AuxLogits included), by name.
-    theirs = {key.removeprefix(f"{model.name}/"): value for key, value in slim.end_points.items()}
-    blocks = {key for key in theirs if "/" not in key} - NOT_BLOCKS
+    theirs = slim.end_points
+    blocks = set(theirs) - NOT_BLOCKS
     assert blocks <= set(points), f"end points TF-Slim has: {sorted(blocks - set(points))}"
     for key in blocks:
         ours = points[key].numpy()
         assert_equal_to_their_scale(ours, theirs[key].reshape(ours.shape))
+    tf_slim_graphs.release(name)
     del model, points
     keras.backend.clear_session()
     gc.collect()
