@@ -103,14 +103,15 @@ def evaluate(
         overwrite=options.overwrite,
         inputs={"--dataset_dir": dataset_dir, "--model_dir": model_dir},
     )
-    descriptor = dataset_spec.read_descriptor(dataset_dir)
     if model_dir is not None:
         model, config, checkpoint_path = load_model(model_dir, options.checkpoint_path or None)
         _check_matches_model(options, config, model_dir)
         transform = load_transform(model_dir, config)
+        descriptor = dataset_spec.read_descriptor(dataset_dir)
     elif not (options.checkpoint_path and options.model_name):
         raise KubeslimError("give --model_dir, or --checkpoint_path with --model_name")
     else:
+        descriptor = dataset_spec.read_descriptor(dataset_dir)
         checkpoint_path = options.checkpoint_path
         model, config = load_foreign_checkpoint(
             checkpoint_path,
