@@ -1,6 +1,7 @@
 """Evaluates a trained model on a split: top-1 and top-5 accuracy, loss, per-class accuracy and
 the confusion matrix (TF-Slim's ``eval_image_classifier.py``)."""
 
+import functools
 import json
 import logging
 from pathlib import Path
@@ -94,7 +95,7 @@ def evaluate(
     """
     import tensorflow as tf  # here, so the metric code and file names import without TensorFlow
 
-    from kubeslim.components.model_dir import load_foreign_checkpoint, load_model, load_transform
+    from kubeslim.components.model_dir import load_checkpoint, load_transform
 
     options = options or EvalOptions()
     output = OutputDir(
@@ -103,25 +104,14 @@ def evaluate(
         overwrite=options.overwrite,
         inputs={"--dataset_dir": dataset_dir, "--model_dir": model_dir},
     )
+    read_descriptor = functools.cache(lambda: dataset_spec.read_descriptor(dataset_dir))
+    model, config, checkpoint_path = load_checkpoint(
+        model_dir, options, options.eval_image_size, read_descriptor
+    )
     if model_dir is not None:
-        model, config, checkpoint_path = load_model(model_dir, options.checkpoint_path or None)
         _check_matches_model(options, config, model_dir)
-        transform = load_transform(model_dir, config)
-        descriptor = dataset_spec.read_descriptor(dataset_dir)
-    elif not (options.checkpoint_path and options.model_name):
-        raise KubeslimError("give --model_dir, or --checkpoint_path with --model_name")
-    else:
-        descriptor = dataset_spec.read_descriptor(dataset_dir)
-        checkpoint_path = options.checkpoint_path
-        model, config = load_foreign_checkpoint(
-            checkpoint_path,
-            descriptor,
-            options.model_name,
-            labels_offset=options.labels_offset,
-            preprocessing_name=options.preprocessing_name,
-            image_size=options.eval_image_size,
-        )
-        transform = None
+    descriptor = read_descriptor()
+    transform = load_transform(model_dir, config)
     split = options.split or dataset_spec.held_out_split(descriptor)
     ds = config.make_dataset(
         dataset_dir, split, batch_size=options.batch_size, is_training=False, transform=transform

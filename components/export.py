@@ -26,13 +26,11 @@ from kubeslim import dataset_spec
 from kubeslim.components.model_dir import (
     ModelConfig,
     copy_transform,
-    load_foreign_checkpoint,
-    load_model,
+    load_checkpoint,
     load_transform,
 )
 from kubeslim.components.options import ExportOptions
 from kubeslim.components.serving import write_servable
-from kubeslim.errors import KubeslimError
 from kubeslim.fileio import OutputDir
 from kubeslim.model_spec import SERVABLE_VERSION, TRANSFORM_DIR
 
@@ -136,22 +134,10 @@ def export_saved_model(
         inputs={"--model_dir": model_dir, "--dataset_dir": dataset_dir},
         what="--export_dir",
     )
-    if model_dir is not None:
-        model, config, checkpoint_path = load_model(model_dir, options.checkpoint_path or None)
-        transform = load_transform(model_dir, config)
-    elif not (options.checkpoint_path and options.model_name):
-        raise KubeslimError("give --model_dir, or --checkpoint_path with --model_name")
-    else:
-        checkpoint_path = options.checkpoint_path
-        model, config = load_foreign_checkpoint(
-            checkpoint_path,
-            _labels_descriptor(dataset_dir, options),
-            options.model_name,
-            labels_offset=options.labels_offset,
-            preprocessing_name=options.preprocessing_name,
-            image_size=options.image_size,
-        )
-        transform = None
+    model, config, checkpoint_path = load_checkpoint(
+        model_dir, options, options.image_size, lambda: _labels_descriptor(dataset_dir, options)
+    )
+    transform = load_transform(model_dir, config)
     module = ServingModule(model, config, transform)
     with output.staging() as tmp:
         version = tmp / SERVABLE_VERSION

@@ -10,8 +10,10 @@ config and transform, so every step finds them the same way.
 import dataclasses
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import keras
 import tensorflow as tf
@@ -22,6 +24,9 @@ from kubeslim.components.preprocessing import preprocessing_factory
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import write_text_atomic
 from kubeslim.model_spec import CONFIG_FILE, TRANSFORM_DIR
+
+if TYPE_CHECKING:
+    from kubeslim.components.options import CheckpointOptions
 
 MODEL_DIR_KIND = "classifier_model"  # its kind in the kubeslim marker (``fileio``)
 CHECKPOINT_PREFIX = "model.ckpt"
@@ -156,45 +161,51 @@ def latest_checkpoint(model_dir: str | Path) -> str:
     return path
 
 
-def load_foreign_checkpoint(
-    checkpoint_path: str,
-    descriptor: dict,
-    model_name: str,
-    *,
-    labels_offset: int = 0,
-    preprocessing_name: str = "",
-    image_size: int = 0,
-) -> tuple[keras.Model, ModelConfig]:
-    """Builds ``model_name`` for the data set ``descriptor`` describes and restores all of it
-    from ``checkpoint_path``, a checkpoint without a model directory: TF-Slim's (by its
-    variable names), or kubeslim's.
+def load_checkpoint(
+    model_dir: str | Path | None,
+    options: "CheckpointOptions",
+    image_size: int,
+    descriptor: Callable[[], dict],
+) -> tuple[keras.Model, ModelConfig, str]:
+    """The network and weights a step reads: a checkpoint of ``model_dir`` (``load_model``)
+    or, without one, ``options.checkpoint_path`` restored fully into ``options.model_name``
+    built for the data set ``descriptor()`` describes: a checkpoint without a model
+    directory, TF-Slim's (by its variable names) or kubeslim's.
+
+    Returns:
+      (model, config, the checkpoint restored).
 
     Raises:
-      KubeslimError: the checkpoint does not restore every variable (each missing or
-        misfitting one is named), or the offset leaves fewer than 2 classes.
+      KubeslimError: neither is given, the checkpoint does not restore every variable (each
+        missing or misfitting one is named), or the offset leaves fewer than 2 classes.
     """
     from kubeslim.components import fine_tune
 
-    net_fn = nets_factory.get_network_fn(model_name)
-    num_classes = descriptor["num_classes"] - labels_offset
-    if num_classes < 2:
+    if model_dir is not None:
+        return load_model(model_dir, options.checkpoint_path or None)
+    if not (options.checkpoint_path and options.model_name):
+        raise KubeslimError("give --model_dir, or --checkpoint_path with --model_name")
+    described = descriptor()
+    net_fn = nets_factory.get_network_fn(options.model_name)
+    offset = options.labels_offset
+    if described["num_classes"] - offset < 2:
         raise KubeslimError(
-            f"--labels_offset {labels_offset} leaves fewer than 2 of the "
-            f"{descriptor['num_classes']} classes"
+            f"--labels_offset {offset} leaves fewer than 2 of the "
+            f"{described['num_classes']} classes"
         )
     config = ModelConfig(
-        model_name=model_name,
-        preprocessing_name=preprocessing_name or net_fn.preprocessing_name,
+        model_name=options.model_name,
+        preprocessing_name=options.preprocessing_name or net_fn.preprocessing_name,
         image_size=image_size or net_fn.default_image_size,
-        channels=descriptor["image_shape"][-1],
-        num_classes=num_classes,
-        class_names=tuple(descriptor["class_names"][labels_offset:]),
-        dataset_name=descriptor["name"],
-        labels_offset=labels_offset,
+        channels=described["image_shape"][-1],
+        num_classes=described["num_classes"] - offset,
+        class_names=tuple(described["class_names"][offset:]),
+        dataset_name=described["name"],
+        labels_offset=offset,
     )
     model = config.build()
-    fine_tune.restore_checkpoint(model, checkpoint_path)
-    return model, config
+    fine_tune.restore_checkpoint(model, options.checkpoint_path)
+    return model, config, options.checkpoint_path
 
 
 def load_model(

@@ -128,14 +128,11 @@ class TrainOptions(OptimizerOptions, TrainingSettings):
 
 
 @dataclass(frozen=True)
-class EvalOptions(Options):
-    """TF-Slim's ``eval_image_classifier.py`` flags."""
+class CheckpointOptions(Options):
+    """The checkpoint a step reads: one of ``--model_dir``'s or, without a model directory,
+    any checkpoint of ``--model_name`` (TF-Slim's too) and what describes its network, as
+    TF-Slim's ``eval_image_classifier.py`` and ``export_inference_graph.py`` take them."""
 
-    split: str = option(
-        "",
-        'split to evaluate; "" is test, or validation where there is no test',
-        aliases=("dataset_split_name",),
-    )
     checkpoint_path: str = option(
         "",
         'checkpoint prefix; "" is the latest; without --model_dir, any checkpoint of '
@@ -144,15 +141,14 @@ class EvalOptions(Options):
     )
     model_name: str = option(
         "",
-        "the network of --checkpoint_path when there is no --model_dir; with one, must be "
-        "its network",
+        "the network of --checkpoint_path when there is no --model_dir",
         choices=lambda: ["", *NETS.names()],
         cli_only=True,
     )
     labels_offset: int = option(
         0,
-        "without --model_dir: subtracted from every label (1 for a 1,000-class checkpoint on "
-        "a data set with a background class 0)",
+        "without --model_dir: classes dropped from the front of the labels (1 for a 1,000-class "
+        "checkpoint, VGG's or ResNet v1's, on a data set with a background class 0)",
         check=at_least(0),
         cli_only=True,
     )
@@ -161,6 +157,17 @@ class EvalOptions(Options):
         'without --model_dir: the preprocessing; "" is the network\'s own',
         choices=lambda: ["", *PREPROCESSING],
         cli_only=True,
+    )
+
+
+@dataclass(frozen=True)
+class EvalOptions(CheckpointOptions):
+    """TF-Slim's ``eval_image_classifier.py`` flags."""
+
+    split: str = option(
+        "",
+        'split to evaluate; "" is test, or validation where there is no test',
+        aliases=("dataset_split_name",),
     )
     eval_image_size: int = option(
         0,
@@ -210,41 +217,16 @@ class GateOptions(Options):
 
 
 @dataclass(frozen=True)
-class ExportOptions(Options):
+class ExportOptions(CheckpointOptions):
     """TF-Slim's ``export_inference_graph.py`` flags: a model directory's checkpoint, or any
     checkpoint of ``--model_name`` (TF-Slim's too)."""
 
-    checkpoint_path: str = option(
-        "",
-        'checkpoint prefix; "" is the latest; without --model_dir, any checkpoint of '
-        "--model_name (local, gs:// or s3://), which must restore fully",
-        cli_only=True,
-    )
-    model_name: str = option(
-        "",
-        "without --model_dir: the network of --checkpoint_path",
-        choices=lambda: ["", *NETS.names()],
-        cli_only=True,
-    )
-    labels_offset: int = option(
-        0,
-        "without --model_dir: classes dropped from the front of the labels (1 for a 1,000-class "
-        "ImageNet checkpoint: VGG, ResNet v1)",
-        check=at_least(0),
-        cli_only=True,
-    )
     image_size: int = option(
         0,
         "without --model_dir: the input size",
         check=zero_or(at_least(1)),
         cli_only=True,
         unset="the network's default",
-    )
-    preprocessing_name: str = option(
-        "",
-        'without --model_dir: the preprocessing; "" is the network\'s own',
-        choices=lambda: ["", *PREPROCESSING],
-        cli_only=True,
     )
     label_source: str = option(
         "",
