@@ -5,21 +5,20 @@ variables inside ``--trainable_scopes``.
 Checkpoints are read variable by variable, so a head of another size can be excluded:
 a TF checkpoint written by ``kubeslim train`` (matched through its object graph), a
 name-based checkpoint written by TF-Slim itself (matched by scope: the hand-written nets keep
-TF-Slim's names), or a Keras ``.weights.h5`` file (matched the way Keras saves it, layer by
-layer in order).
+TF-Slim's names), or a Keras weights file: a kubeslim net's ``.weights.h5``, or Keras
+Applications' published weights of the nets Keras ships (``keras_weights``).
 """
 
 import logging
-import re
 from pathlib import Path
-from typing import BinaryIO
 
 import keras
 import numpy as np
 import tensorflow as tf
 from tensorflow.core.protobuf import trackable_object_graph_pb2
 
-from kubeslim.components.nets.nets_factory import in_scopes, layer_scope
+from kubeslim.components.keras_weights import read_keras_weights
+from kubeslim.components.nets.nets_factory import aux_head_layers, in_scopes, layer_scope
 from kubeslim.errors import KubeslimError
 
 log = logging.getLogger(__name__)
@@ -89,33 +88,9 @@ def _tf_slim_checkpoint_values(prefix: str, model: keras.Model) -> dict[str, np.
     }
 
 
-def _snake_case(name: str) -> str:
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
-def _keras_weights_values(path: Path | BinaryIO, model: keras.Model) -> dict[str, np.ndarray]:
-    """Values of ``model``'s variables in a Keras ``.weights.h5`` file, keyed by
-    ``variable.path``. Keras stores layer ``i`` of each class as ``layers/<class>_<i>``."""
-    import h5py
-
-    values = {}
-    seen: dict[str, int] = {}
-    with h5py.File(path, "r") as f:
-        for layer in model.layers:
-            name = _snake_case(type(layer).__name__)
-            seen[name] = seen.get(name, -1) + 1
-            key = f"layers/{name}" + (f"_{seen[name]}" if seen[name] else "") + "/vars"
-            stored = f.get(key)
-            for i, variable in enumerate(layer.weights):
-                if stored is not None and str(i) in stored:
-                    values[variable.path] = stored[str(i)][()]
-    return values
-
-
 def read_checkpoint(path: str | Path, model: keras.Model) -> dict[str, np.ndarray]:
     """Values for ``model``'s variables from a TF checkpoint (a prefix, or a directory whose
-    latest checkpoint is used) or a Keras ``.weights.h5`` file.
+    latest checkpoint is used) or a Keras weights file (``keras_weights``).
 
     Raises:
       KubeslimError: ``path`` is neither.
@@ -125,14 +100,14 @@ def read_checkpoint(path: str | Path, model: keras.Model) -> dict[str, np.ndarra
         if not tf.io.gfile.exists(path) or tf.io.gfile.isdir(path):
             raise KubeslimError(f"--checkpoint_path {path}: no such Keras weights file")
         with tf.io.gfile.GFile(path, "rb") as f:
-            return _keras_weights_values(f, model)
+            return read_keras_weights(path, f, model)
     prefix = path
     if not tf.io.gfile.exists(path + ".index") and tf.io.gfile.isdir(path):
         prefix = tf.train.latest_checkpoint(path)
     if prefix is None or not tf.io.gfile.exists(prefix + ".index"):
         raise KubeslimError(
             f"--checkpoint_path {path}: not a TF checkpoint prefix, a directory holding one, "
-            "or a Keras .weights.h5 file"
+            "or a Keras .h5 weights file"
         )
     # Readers open the prefix itself: tf.train.load_checkpoint would take a prefix that an
     # object store also reports as a directory (every key below it) for that directory.
@@ -170,13 +145,23 @@ def restore_for_fine_tuning(
         for variable in layer.weights:
             scope = _variable_scope(model, layer, variable)
             if variable.path not in values:
-                missing.append(scope)
+                missing.append((layer.name, scope))
             elif (value := _fit_shape(values[variable.path], tuple(variable.shape))) is None:
                 mismatched.append((layer, scope, variable.shape, values[variable.path].shape))
             else:
                 assignments.append((variable, value))
     if mismatched:
         raise KubeslimError(_mismatch_message(model, checkpoint_path, mismatched))
+    aux = {layer.name for layer in model.layers if layer.weights} & aux_head_layers(model)
+    if exclude_scopes is None and aux and {layer for layer, _ in missing} == aux:
+        log.info(
+            "%s has no auxiliary head (Keras's nets have none): %s/AuxLogits, which the "
+            "logits do not use, is left as initialized",
+            checkpoint_path,
+            model.name,
+        )
+        missing = []
+    missing = [scope for _, scope in missing]
     if missing and not ignore_missing_vars:
         more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
         shown = ", ".join(missing[:5]) + more

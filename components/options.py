@@ -101,8 +101,8 @@ class TrainingSettings(Options):
     )
     checkpoint_path: str = option(
         "",
-        "fine-tune from this TF checkpoint (or directory) or Keras .weights.h5 file; used only "
-        "when the model directory has no checkpoint yet",
+        "fine-tune from this TF checkpoint (or directory; TF-Slim's too) or Keras .h5 weights "
+        "(Keras Applications' too); used only when the model directory has no checkpoint yet",
     )
     checkpoint_exclude_scopes: str = option(
         "", "comma-separated scopes not restored from it, e.g. InceptionV3/Logits"

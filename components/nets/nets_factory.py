@@ -105,6 +105,18 @@ def aux_logits(model: "keras.Model") -> "keras.KerasTensor | None":
     return None
 
 
+def aux_head_layers(model: "keras.Model") -> set[str]:
+    """Names of the layers only the auxiliary head uses (none for a net without one)."""
+    import keras
+
+    if aux_logits(model) is None:
+        return set()
+    logits = model.output._keras_history.operation.input[0]
+    return {layer.name for layer in model.layers} - {
+        layer.name for layer in keras.Model(model.input, logits).layers
+    }
+
+
 def end_points(model: "keras.Model") -> dict[str, "keras.KerasTensor"]:
     """TF-Slim's ``end_points`` of ``model``, without the net's own scope that ResNet and VGG
     prefix theirs with: each top-level block's output by its scope (``Conv2d_1a_3x3``,
