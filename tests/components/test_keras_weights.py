@@ -46,7 +46,9 @@ def _keras_file(name: str, path, include_top: bool = True) -> tuple[keras.Model,
                 ]
             )
         elif len(layer.weights) == 2:  # a kernel and a bias
-            layer.set_weights([layer.weights[0].numpy(), rng.normal(0, 0.1, layer.weights[1].shape)])
+            layer.set_weights(
+                [layer.weights[0].numpy(), rng.normal(0, 0.1, layer.weights[1].shape)]
+            )
     file = str(path / f"{name}_weights_tf_dim_ordering_tf_kernels.h5")
     with h5py.File(file, "w") as f:
         legacy_h5_format.save_weights_to_hdf5_group(f, model)
