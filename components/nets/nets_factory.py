@@ -74,9 +74,11 @@ def build_network(
     image_size: int | None = None,
     channels: int = 3,
     weight_decay: float = 0.0,
+    spatial_squeeze: bool = True,
 ) -> "keras.Model":
     """Builds network ``name`` with TF-Slim's weight decay on every convolution and dense
-    kernel (an L2 loss of ``weight_decay * sum(w**2) / 2`` each)."""
+    kernel (an L2 loss of ``weight_decay * sum(w**2) / 2`` each). Without
+    ``spatial_squeeze`` the logits keep TF-Slim's spatial axes (``spatial_logits``)."""
     import keras
 
     net_fn = get_network_fn(name)
@@ -91,7 +93,31 @@ def build_network(
             for attr in _KERNELS:
                 if getattr(layer, attr, None) is not None:
                     getattr(layer, attr).regularizer = regularizer
-    return model
+    return model if spatial_squeeze else spatial_logits(model)
+
+
+def spatial_logits(model: "keras.Model") -> "keras.Model":
+    """``model`` with TF-Slim's ``spatial_squeeze=False`` logits (its auxiliary logits too):
+    the map of logits of a fully convolutional head (AlexNet, OverFeat, VGG), [batch, height,
+    width, classes], which is [batch, 1, 1, classes] at the default input size and larger on
+    larger inputs, where the squeezed model averages it; otherwise [batch, 1, 1, classes]
+    (the features, [batch, 1, 1, depth], with ``num_classes`` 0)."""
+    import keras
+
+    from kubeslim.components.nets.slim_ops import AVERAGED_LOGITS, AuxLogitsJoin, join_aux_logits
+
+    def unsqueeze(logits: "keras.KerasTensor") -> "keras.KerasTensor":
+        layer = logits._keras_history.operation
+        if layer.name == AVERAGED_LOGITS:
+            return layer.input
+        return keras.layers.Reshape((1, 1, logits.shape[-1]), name=f"{layer.name}.spatial")(logits)
+
+    join = model.output._keras_history.operation
+    if isinstance(join, AuxLogitsJoin):
+        output = join_aux_logits(*(unsqueeze(logits) for logits in join.input))
+    else:
+        output = unsqueeze(model.output)
+    return keras.Model(model.input, output, name=model.name)
 
 
 def aux_logits(model: "keras.Model") -> "keras.KerasTensor | None":

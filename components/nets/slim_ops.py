@@ -120,6 +120,10 @@ def logits_head(
     return layers.Dense(num_classes, name=name)(x)
 
 
+# The layer averaging a fully convolutional head's map of logits.
+AVERAGED_LOGITS = scope("fc8", "squeezed")
+
+
 def fully_connected_head(
     x: keras.KerasTensor,
     num_classes: int,
@@ -143,7 +147,7 @@ def fully_connected_head(
         return layers.GlobalAveragePooling2D(name=scope("fc7", "pooled"))(x)
     x = layers.Dropout(1.0 - dropout_keep_prob, name="dropout7")(x)
     x = conv2d(x, num_classes, 1, "fc8", activation=None, initializer=initializer)
-    return layers.GlobalAveragePooling2D(name=scope("fc8", "squeezed"))(x)
+    return layers.GlobalAveragePooling2D(name=AVERAGED_LOGITS)(x)
 
 
 def aux_logits_head(

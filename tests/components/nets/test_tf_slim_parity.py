@@ -13,12 +13,15 @@ import pytest
 from kubeslim.components import fine_tune
 from kubeslim.components.nets import nets_factory
 
-from ...tf_slim_graphs import SHIPPED
+from ...tf_slim_graphs import SHIPPED, run_tf_slim_checkpoint
 
 # TF-Slim's end points that are not a block's output: its pooling and flattening inside the
 # head, the logits under their scope's own name, and the predictions (ours are "Logits" and
 # "Predictions" for every net).
 NOT_BLOCKS = {"AvgPool_0a_7x7", "AvgPool_1a_8x8", "global_pool", "logits", "predictions", "fc8"}
+# Nets also compared with TF-Slim's spatial_squeeze=False, at these input sizes: AlexNet's
+# fully convolutional head gives a 3x3 map of logits at 288, Inception V3's [N, 1, 1, C].
+UNSQUEEZED = {"alexnet_v2": 288, "inception_v3": 299}
 
 
 def assert_equal_to_their_scale(ours: np.ndarray, theirs: np.ndarray) -> float:
@@ -54,7 +57,22 @@ def test_tf_slim_checkpoint_restores_fully_and_gives_tf_slim_logits(
     for key in blocks:
         ours = points[key].numpy()
         assert_equal_to_their_scale(ours, theirs[key].reshape(ours.shape))
+    if name in UNSQUEEZED:
+        _assert_unsqueezed_logits_are_tf_slims(name, classes, UNSQUEEZED[name], slim.checkpoint)
     tf_slim_graphs.release(name)
     del model, points
     keras.backend.clear_session()
     gc.collect()
+
+
+def _assert_unsqueezed_logits_are_tf_slims(name, classes, image_size, checkpoint):
+    images = np.random.default_rng(2).uniform(-1, 1, (2, image_size, image_size, 3))
+    images = images.astype(np.float32)
+    theirs = run_tf_slim_checkpoint(name, classes, checkpoint, images, spatial_squeeze=False)
+    model = nets_factory.build_network(name, classes, image_size=image_size, spatial_squeeze=False)
+    fine_tune.restore_checkpoint(model, checkpoint)
+    ours = model(images, training=False).numpy()
+    assert ours.shape == theirs.shape
+    assert_equal_to_their_scale(ours, theirs)
+    if (aux := nets_factory.aux_logits(model)) is not None:
+        assert tuple(aux.shape) == (None, 1, 1, classes)
