@@ -12,6 +12,10 @@ Signatures:
 - ``classify_images``: ``images`` (float32 [batch, size, size, channels], already
   preprocessed) -> ``probabilities`` and ``logits``; this is the graph ``freeze`` folds.
 
+As TF-Slim's ``export_inference_graph``, ``--batch_size`` fixes the batch dimension, and
+``--is_training`` exports the training graph (batch statistics, dropout with a new mask each
+call) without its updates: serving never changes the model's moving averages.
+
 The export directory also holds ``model_config.json``, ``labels.txt`` and, for a model trained
 with a transform, a copy of it in ``transform/`` (the SavedModel embeds it as well).
 """
@@ -45,26 +49,45 @@ class ServingModule(tf.Module):
     """A trained network with its decoding, preprocessing and class names."""
 
     def __init__(
-        self, model: keras.Model, config: ModelConfig, transform: keras.layers.Layer | None
+        self,
+        model: keras.Model,
+        config: ModelConfig,
+        transform: keras.layers.Layer | None,
+        options: ExportOptions,
     ):
         super().__init__()
         self.model = model
         self.transform = transform  # tracked: the TFT graph and its assets are saved with it
         self._config = config
+        self._is_training = options.is_training
         self._class_names = tf.constant(list(config.class_names))
-        size, channels = config.image_size, config.channels
+        size, channels, batch = config.image_size, config.channels, options.batch_size or None
         self.classify_images = tf.function(
             self._classify_images,
-            input_signature=[tf.TensorSpec([None, size, size, channels], tf.float32, "images")],
+            input_signature=[tf.TensorSpec([batch, size, size, channels], tf.float32, "images")],
         )
         self.classify_image_bytes = tf.function(
             self._classify_image_bytes,
-            input_signature=[tf.TensorSpec([None], tf.string, "image_bytes")],
+            input_signature=[tf.TensorSpec([batch], tf.string, "image_bytes")],
         )
 
     def _classify_images(self, images: tf.Tensor) -> dict[str, tf.Tensor]:
-        logits = self.model(images, training=False)
+        if self._is_training:
+            logits = self._training_logits(images)
+        else:
+            logits = self.model(images, training=False)
         return {"probabilities": tf.nn.softmax(logits), "logits": logits}
+
+    def _training_logits(self, images: tf.Tensor) -> tf.Tensor:
+        """The training graph's logits, its variable updates discarded (a stateless scope)
+        and its dropout seeded anew on each call."""
+        seeds = [
+            (v, tf.random.uniform(v.shape, maxval=2**31 - 1, dtype=v.dtype))
+            for v in self.model.non_trainable_variables
+            if v.path.endswith("seed_generator_state")
+        ]
+        with keras.StatelessScope(state_mapping=seeds):
+            return self.model(images, training=True)
 
     def _classify_image_bytes(self, image_bytes: tf.Tensor) -> dict[str, tf.Tensor]:
         config = self._config
@@ -138,7 +161,7 @@ def export_saved_model(
         model_dir, options, options.image_size, lambda: _labels_descriptor(dataset_dir, options)
     )
     transform = load_transform(model_dir, config)
-    module = ServingModule(model, config, transform)
+    module = ServingModule(model, config, transform, options)
     with output.staging() as tmp:
         version = tmp / SERVABLE_VERSION
         write_servable(

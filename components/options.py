@@ -228,6 +228,19 @@ class ExportOptions(CheckpointOptions):
         cli_only=True,
         unset="the network's default",
     )
+    batch_size: int = option(
+        0,
+        "the inputs' batch size, fixed in the graph (as TF-Slim's export_inference_graph)",
+        check=zero_or(at_least(1)),
+        cli_only=True,
+        unset="any",
+    )
+    is_training: bool = option(
+        False,
+        "export the training graph: batch norm on each batch's own statistics and dropout on "
+        "(its moving averages are not updated)",
+        cli_only=True,
+    )
     label_source: str = option(
         "",
         "without --model_dir and --dataset_dir: where ImageNet's label files "

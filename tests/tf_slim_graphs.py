@@ -58,15 +58,17 @@ def _net_and_scope(name: str):
 def run_tf_slim_checkpoint(
     name: str, num_classes: int, checkpoint: str, images: np.ndarray, **net_kwargs
 ) -> np.ndarray:
-    """TF-Slim's ``name`` (built with ``net_kwargs``, e.g. ``spatial_squeeze=False``) restored
-    from ``checkpoint`` by a TF1 ``Saver``: its logits for ``images``."""
+    """TF-Slim's ``name`` (for inference, or as ``net_kwargs`` build it, e.g.
+    ``spatial_squeeze=False``) restored from ``checkpoint`` by a TF1 ``Saver``: its logits for
+    ``images``."""
     slim = import_tf_slim()
     net_fn, arg_scope = _net_and_scope(name)
     graph = tf.Graph()
     with graph.as_default(), tf.compat.v1.Session(graph=graph) as session:
         inputs = tf.compat.v1.placeholder(tf.float32, images.shape)
         with slim.arg_scope(arg_scope):
-            logits, _ = net_fn(inputs, num_classes=num_classes, is_training=False, **net_kwargs)
+            kwargs = {"is_training": False, **net_kwargs}
+            logits, _ = net_fn(inputs, num_classes=num_classes, **kwargs)
         tf.compat.v1.train.Saver().restore(session, checkpoint)
         return session.run(logits, {inputs: images})
 

@@ -126,3 +126,39 @@ def test_export_by_model_name_is_tf_slims_with_imagenet_names_and_tf_slim_tensor
         )[0]
     expected = np.exp(theirs - theirs.max()) / np.exp(theirs - theirs.max()).sum()
     np.testing.assert_allclose(probabilities, expected, atol=1e-5)
+
+
+def test_export_batch_size_and_is_training_are_tf_slims_training_graph(
+    tmp_path, imagenet_labels, monkeypatch
+):
+    """ResNet V1 (batch norm, no dropout) exported as TF-Slim's training graph gives TF-Slim's
+    ``is_training=True`` logits, from each batch's own statistics, and never updates the
+    moving averages."""
+    import tensorflow as tf
+
+    monkeypatch.setenv("KUBESLIM_CACHE", str(tmp_path / "cache"))
+    slim = save_tf_slim_checkpoint("resnet_v1_50", 1000, 64, tmp_path / "ckpt")
+    export = tmp_path / "export"
+    flags = ["--model_name", "resnet_v1_50", "--checkpoint_path", slim.checkpoint]
+    flags += ["--image_size", "64", "--labels_offset", "1", "--label_source", imagenet_labels]
+    assert (
+        main(["export", *flags, "--batch_size", "2", "--is_training", "--export_dir", str(export)])
+        == 0
+    )
+    classify = tf.saved_model.load(str(servable_dir(export))).signatures["classify_images"]
+    assert classify.structured_input_signature[1]["images"].shape == (2, 64, 64, 3)
+    functions = [classify.graph.as_graph_def(), *classify.graph.as_graph_def().library.function]
+    ops = {
+        getattr(n, "op", None) for f in functions for n in getattr(f, "node", None) or f.node_def
+    }
+    assert not {op for op in ops if op and op.startswith("Assign")}
+
+    theirs = run_tf_slim_checkpoint(
+        "resnet_v1_50", 1000, slim.checkpoint, slim.images, is_training=True
+    ).reshape(2, 1000)  # ResNet's [N, 1, 1, C]
+    scale = np.abs(theirs).max()
+    for _ in range(2):  # the same each call: nothing was updated
+        ours = classify(images=tf.constant(slim.images))["logits"].numpy()
+        np.testing.assert_allclose(ours, theirs, atol=1e-4 * scale)
+    inference = slim.logits
+    assert np.abs(inference - theirs).max() > 1e-2 * scale
