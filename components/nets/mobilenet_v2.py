@@ -1,7 +1,9 @@
 """MobileNet V2 (arXiv:1801.04381) as TF-Slim's ``nets/mobilenet/mobilenet_v2.py`` defines
 it: a 3x3 convolution (``Conv``), 17 inverted residual blocks (``expanded_conv``,
 ``expanded_conv_1``... each an ``expand`` 1x1, a ``depthwise`` 3x3 and a linear ``project``
-1x1), and a 1x1 convolution (``Conv_1``), at any depth multiplier."""
+1x1), and a 1x1 convolution (``Conv_1``), at any depth multiplier. Its end points are also
+TF-Slim's ``layer_1`` ... ``layer_19``, one per layer, and a block's
+``layer_N/expansion_output``, ``layer_N/depthwise_output`` and ``layer_N/output``."""
 
 from functools import partial
 
@@ -12,6 +14,7 @@ from kubeslim.components.nets.slim_ops import (
     BatchNorm,
     conv2d,
     depthwise_conv2d,
+    end_point,
     logits_head,
     scope,
 )
@@ -32,18 +35,20 @@ def make_divisible(value: float, divisor: int = 8, min_value: int | None = None)
 
 
 def _expanded_conv(
-    x: keras.KerasTensor, expansion: int, stride: int, depth: int, name: str
+    x: keras.KerasTensor, expansion: int, stride: int, depth: int, name: str, layer: str
 ) -> keras.KerasTensor:
     bn = MOBILENET_V2_BATCH_NORM
     inputs = x
     inner = make_divisible(x.shape[-1] * expansion, 8 if expansion > 1 else 1)
     if inner > x.shape[-1]:
         x = conv2d(x, inner, 1, scope(name, "expand"), batch_norm=bn, activation="relu6")
+        x = end_point(x, layer, "expansion_output")
     x = depthwise_conv2d(x, scope(name, "depthwise"), stride=stride, batch_norm=bn)
+    x = end_point(x, layer, "depthwise_output")
     x = conv2d(x, depth, 1, scope(name, "project"), batch_norm=bn, activation=None)
     if stride == 1 and inputs.shape[-1] == depth:
         x = layers.Add(name=scope(name, "add"))([inputs, x])
-    return x
+    return end_point(end_point(x, layer, "output"), layer)
 
 
 def mobilenet_v2(
@@ -64,10 +69,12 @@ def mobilenet_v2(
 
     images = keras.Input((image_size, image_size, channels), name="images")
     net = conv2d(images, depth(32), 3, "Conv", stride=2, batch_norm=bn, activation="relu6")
+    net = end_point(net, "layer_1")
     for i, (expansion, stride, d) in enumerate(_BLOCKS):
         name = f"expanded_conv_{i}" if i else "expanded_conv"
-        net = _expanded_conv(net, expansion, stride, depth(d), name)
+        net = _expanded_conv(net, expansion, stride, depth(d), name, f"layer_{i + 2}")
     net = conv2d(net, depth(1280), 1, "Conv_1", batch_norm=bn, activation="relu6")
+    net = end_point(net, f"layer_{len(_BLOCKS) + 2}")
     logits = logits_head(net, num_classes, dropout_keep_prob, "Logits.Conv2d_1c_1x1")
     return keras.Model(images, logits, name="MobilenetV2")
 

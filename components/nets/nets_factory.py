@@ -147,17 +147,20 @@ def end_points(model: "keras.Model") -> dict[str, "keras.KerasTensor"]:
     """TF-Slim's ``end_points`` of ``model``, without the net's own scope that ResNet and VGG
     prefix theirs with: each top-level block's output by its scope (``Conv2d_1a_3x3``,
     ``Mixed_5b``, ``block1``, ``pool5``...), ``AuxLogits`` where there is an auxiliary head,
-    ``PreLogits`` (the pooled features the logits read) and ``Logits``."""
+    ``PreLogits`` (the pooled features the logits read) and ``Logits``, and the end points a
+    net names otherwise (``slim_ops.EndPoint``: MobileNet V2's ``layer_3/output``)."""
     from keras import layers
 
-    from kubeslim.components.nets.slim_ops import AuxLogitsJoin
+    from kubeslim.components.nets.slim_ops import AuxLogitsJoin, EndPoint
 
     logits = model.output
     if isinstance(join := logits._keras_history.operation, AuxLogitsJoin):
         logits = join.input[0]
     points = {}
     for layer in model.layers:
-        if not isinstance(layer, layers.InputLayer | layers.Dropout | AuxLogitsJoin):
+        if isinstance(layer, EndPoint):
+            points[layer.name.replace(".", "/")] = layer.output
+        elif not isinstance(layer, layers.InputLayer | layers.Dropout | AuxLogitsJoin):
             points[layer.name.split(".")[0]] = layer.output
     points = {name: tensor for name, tensor in points.items() if tensor is not logits}
     if isinstance(head := logits._keras_history.operation, layers.Dense):

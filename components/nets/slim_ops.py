@@ -180,6 +180,16 @@ def aux_logits_head(
     return layers.Dense(num_classes, kernel_initializer=initializer, name=logits)(x)
 
 
+class EndPoint(layers.Identity):
+    """Names a tensor as TF-Slim's ``end_points`` do where the name is not a layer's scope
+    (MobileNet V2's ``layer_3``, ``layer_3/expansion_output``); computes nothing."""
+
+
+def end_point(x: keras.KerasTensor, *parts: str) -> keras.KerasTensor:
+    """``x``, named as TF-Slim's end point ``parts[0]/parts[1]/...``."""
+    return EndPoint(name=scope(*parts))(x)
+
+
 class AuxLogitsJoin(layers.Layer):
     """Returns the logits, and takes the auxiliary logits as a second input only so that the
     auxiliary head belongs to the model: its variables are in every checkpoint, as in
