@@ -55,20 +55,29 @@ def _net_and_scope(name: str):
     return getattr(module, name), getattr(module, f"{name}_arg_scope")()
 
 
+def _build(name: str, num_classes: int, shape: tuple[int, ...], **net_kwargs):
+    """TF-Slim's ``name`` in a new graph, for inference unless ``net_kwargs`` say otherwise:
+    the graph, its input placeholder, logits and end points."""
+    slim = import_tf_slim()
+    net_fn, arg_scope = _net_and_scope(name)
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.compat.v1.set_random_seed(0)
+        inputs = tf.compat.v1.placeholder(tf.float32, shape)
+        with slim.arg_scope(arg_scope):
+            kwargs = {"is_training": False, **net_kwargs}
+            logits, points = net_fn(inputs, num_classes=num_classes, **kwargs)
+    return graph, inputs, logits, points
+
+
 def run_tf_slim_checkpoint(
     name: str, num_classes: int, checkpoint: str, images: np.ndarray, **net_kwargs
 ) -> np.ndarray:
     """TF-Slim's ``name`` (for inference, or as ``net_kwargs`` build it, e.g.
     ``spatial_squeeze=False``) restored from ``checkpoint`` by a TF1 ``Saver``: its logits for
     ``images``."""
-    slim = import_tf_slim()
-    net_fn, arg_scope = _net_and_scope(name)
-    graph = tf.Graph()
+    graph, inputs, logits, _ = _build(name, num_classes, images.shape, **net_kwargs)
     with graph.as_default(), tf.compat.v1.Session(graph=graph) as session:
-        inputs = tf.compat.v1.placeholder(tf.float32, images.shape)
-        with slim.arg_scope(arg_scope):
-            kwargs = {"is_training": False, **net_kwargs}
-            logits, _ = net_fn(inputs, num_classes=num_classes, **kwargs)
         tf.compat.v1.train.Saver().restore(session, checkpoint)
         return session.run(logits, {inputs: images})
 
@@ -79,16 +88,10 @@ def save_tf_slim_checkpoint(
     """Builds TF-Slim's ``name`` for inference, gives it random weights (batch norm's moving
     statistics, scale and offset too, so no batch norm is an identity), saves it and runs it
     on two random images in [-1, 1], fetching its end points too when asked."""
-    slim = import_tf_slim()
-    net_fn, arg_scope = _net_and_scope(name)
     rng = np.random.default_rng(0)
     images = rng.uniform(-1, 1, (2, image_size, image_size, 3)).astype(np.float32)
-    graph = tf.Graph()
+    graph, inputs, logits, points = _build(name, num_classes, images.shape)
     with graph.as_default(), tf.compat.v1.Session(graph=graph) as session:
-        tf.compat.v1.set_random_seed(0)
-        inputs = tf.compat.v1.placeholder(tf.float32, images.shape)
-        with slim.arg_scope(arg_scope):
-            logits, points = net_fn(inputs, num_classes=num_classes, is_training=False)
         variables = tf.compat.v1.global_variables()
         assignments = []
         for variable in variables:
