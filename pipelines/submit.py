@@ -3,14 +3,21 @@ uploads it as a new version of the ``kubeslim-image-classifier`` pipeline (creat
 pipeline the first time), then starts a run, or a recurring run on a cron schedule, in an
 experiment.
 
-The token comes from the environment (``KFP_TOKEN``), never from the command line, and is
-never printed. An unreachable or refusing host ends with a one-line error.
+The token comes from the environment (``KFP_TOKEN``), never from the command line; it is
+sent only to ``--host`` (redirects are not followed) and never printed (answers are redacted
+before they are shown). An unreachable or refusing host, a browser login page, a version name
+the pipeline already has, or a multi-user cluster without ``--namespace`` ends with a
+one-line error.
 """
 
 import json
 import logging
 import os
+import re
+import secrets
+import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 import warnings
 from dataclasses import dataclass
@@ -33,22 +40,58 @@ class Submission:
 
     pipeline_id: str
     version_id: str
+    version_name: str
     experiment_id: str
     run_id: str | None
     recurring_run_id: str | None
     url: str
 
 
-def _check_reachable(host: str, token: str | None, timeout: float) -> None:
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Redirects are answers, not followed: the token goes to ``--host`` only."""
+
+    def redirect_request(self, *args, **kwargs) -> None:
+        return None
+
+
+def redact(text: str, token: str | None) -> str:
+    """``text`` with the token, and any bearer credential, replaced by ``***``."""
+    if token:
+        text = text.replace(token, "***")
+    return re.sub(r"(?i)(bearer\s+)[^\s\"',;]+", r"\1***", text)
+
+
+def _login_hint(host: str, where: str) -> str:
+    return (
+        f"{host} answered with a login page ({where}): the endpoint wants a browser login. "
+        f"Pass a token instead: set {TOKEN_ENV} (e.g. `kubectl create token SERVICE_ACCOUNT "
+        "-n NAMESPACE --audience pipelines.kubeflow.org`), or use the in-cluster address "
+        "(http://ml-pipeline.kubeflow:8888)"
+    )
+
+
+def _check_reachable(host: str, token: str | None, timeout: float) -> dict:
     """One quick request before ``kfp.Client``, which retries an unreachable host for half a
-    minute and then reports a timeout."""
+    minute and then reports a timeout.
+
+    Returns:
+      The health answer (``multi_user`` says whether runs need a namespace).
+    """
     request = urllib.request.Request(host.rstrip("/") + HEALTHZ)
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(request, timeout=timeout):
-            return
+        with urllib.request.build_opener(_NoRedirects).open(request, timeout=timeout) as answer:
+            body = answer.read(65536).decode("utf-8", "replace")
     except urllib.error.HTTPError as e:
+        if 300 <= e.code < 400:
+            location = e.headers.get("Location", "")
+            target = urllib.parse.urlsplit(urllib.parse.urljoin(host, location))
+            raise KubeslimError(
+                _login_hint(
+                    host, f"HTTP {e.code} to {target.scheme}://{target.netloc}{target.path}"
+                )
+            ) from None
         if e.code in (401, 403):
             raise KubeslimError(
                 f"{host} refused the request (HTTP {e.code}): set {TOKEN_ENV} to a valid token"
@@ -57,6 +100,15 @@ def _check_reachable(host: str, token: str | None, timeout: float) -> None:
     except (urllib.error.URLError, OSError) as e:
         reason = getattr(e, "reason", e)
         raise KubeslimError(f"cannot reach Kubeflow Pipelines at {host}: {reason}") from None
+    try:
+        health = json.loads(body)
+    except ValueError:
+        health = None
+    if not isinstance(health, dict):
+        if "<html" in body[:1000].lower():
+            raise KubeslimError(_login_hint(host, f"HTML at {HEALTHZ}"))
+        raise KubeslimError(f"{host} is not a Kubeflow Pipelines API: {HEALTHZ} is not JSON")
+    return health
 
 
 def cron_schedule(expression: str) -> str:
@@ -91,9 +143,23 @@ class SubmitOptions(Options):
     """Where and how ``kubeslim submit`` starts a pipeline."""
 
     host: str = option("", f'Kubeflow Pipelines API address; "" is ${HOST_ENV}')
-    version_name: str = option("", 'the pipeline version\'s name; "" is the time')
+    version_name: str = option(
+        "",
+        'the pipeline version\'s name, new to the pipeline (KFP refuses a name twice); "" '
+        "is the time and a random suffix",
+    )
     experiment: str = option(
         "kubeslim", "the experiment", check=lambda v: None if v else "be given"
+    )
+    namespace: str = option(
+        "",
+        "the Kubeflow profile namespace of the experiment and its runs (multi-user Kubeflow "
+        'needs one); "" is none',
+    )
+    cache: bool = option(
+        True,
+        "reuse the results of steps whose inputs are unchanged; --no-cache uploads the "
+        "version with every step's caching off, so everything runs again",
     )
     run_name: str = option("", "the run's name; \"\" is the pipeline's and the version's")
     schedule: str = option(
@@ -115,39 +181,74 @@ def submit_pipeline(
     recurring run) with ``parameters``, as ``options`` say.
 
     Raises:
-      KubeslimError: no host, the package is missing, the host cannot be reached or refuses,
-        or the API answers an error.
+      KubeslimError: no host, the package is missing, the host cannot be reached, refuses or
+        wants a browser login, the version name is taken, a multi-user cluster was given no
+        namespace, or the API answers an error (redacted).
     """
     import time
-
-    import kfp
-    import kfp_server_api
 
     host = options.host or os.environ.get(HOST_ENV, "")
     if not host:
         raise KubeslimError(f"--host not given and {HOST_ENV} not set")
-    version_name = options.version_name or time.strftime("%Y%m%d-%H%M%S")
-    experiment_name, schedule = options.experiment, options.schedule
+    version_name = options.version_name or (
+        f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+    )
     package_path = Path(package_path)
     if not package_path.is_file():
         raise KubeslimError(f"{package_path} not found: run `make compile-pipeline` first")
     name, description = _pipeline_info(package_path)
-    cron = cron_schedule(schedule) if schedule else None
-    _check_reachable(host, token, timeout)
+    cron = cron_schedule(options.schedule) if options.schedule else None
+    health = _check_reachable(host, token, timeout)
+    if health.get("multi_user") and not options.namespace:
+        raise KubeslimError(
+            f"{host} is a multi-user Kubeflow: give --namespace (your profile's namespace)"
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        if not options.cache:
+            package_path = _without_caching(package_path, Path(tmp) / package_path.name)
+        return _submit(
+            host, package_path, name, description, version_name, cron, options, parameters, token
+        )
+
+
+def _submit(
+    host: str,
+    package_path: Path,
+    name: str,
+    description: str,
+    version_name: str,
+    cron: str | None,
+    options: SubmitOptions,
+    parameters: dict[str, Any] | None,
+    token: str | None,
+) -> Submission:
+    import kfp
+    import kfp_server_api
+
     run_name = options.run_name or f"{name} {version_name}"
+    namespace = options.namespace or None
     try:
         with warnings.catch_warnings():  # "only works with KFP v2.0.0-beta.2 and later"
             warnings.simplefilter("ignore", FutureWarning)
-            client = kfp.Client(host=host, existing_token=token)
+            client = kfp.Client(host=host, existing_token=token, namespace=namespace)
         pipeline_id = client.get_pipeline_id(name)
         if pipeline_id is None:
             pipeline_id = client.upload_pipeline(
                 str(package_path), name, description=description
             ).pipeline_id
-        version = client.upload_pipeline_version(
-            str(package_path), version_name, pipeline_id=pipeline_id
-        )
-        experiment = client.create_experiment(experiment_name)
+        try:
+            version = client.upload_pipeline_version(
+                str(package_path), version_name, pipeline_id=pipeline_id
+            )
+        except kfp_server_api.ApiException as e:
+            if e.status == 409:
+                raise KubeslimError(
+                    f"pipeline {name} already has a version named {version_name!r}: KFP "
+                    "requires new names; give another --version_name (the retraining workflow "
+                    "uses the commit and the run's id)"
+                ) from None
+            raise
+        experiment = client.create_experiment(options.experiment, namespace=namespace)
         common = {
             "experiment_id": experiment.experiment_id,
             "job_name": run_name,
@@ -165,17 +266,32 @@ def submit_pipeline(
             run_id = client.run_pipeline(**common).run_id
             url = f"{host.rstrip('/')}/#/runs/details/{run_id}"
     except kfp_server_api.ApiException as e:
-        detail = _api_error_message(e)
+        detail = redact(_api_error_message(e), token)
         raise KubeslimError(f"{host} answered HTTP {e.status}: {detail}") from None
     log.info("submitted %s version %s to %s", name, version_name, host)
     return Submission(
         pipeline_id=pipeline_id,
         version_id=version.pipeline_version_id,
+        version_name=version_name,
         experiment_id=experiment.experiment_id,
         run_id=run_id,
         recurring_run_id=recurring_run_id,
         url=url,
     )
+
+
+def _without_caching(package_path: Path, copy: Path) -> Path:
+    """A copy of the compiled pipeline with every task's caching off (what ``kfp.Client``
+    does for a run from a package; a run of an uploaded version takes the version's)."""
+    import yaml
+
+    spec, *platform = yaml.safe_load_all(package_path.read_text())
+    dags = [spec["root"], *spec.get("components", {}).values()]
+    for dag in dags:
+        for task in dag.get("dag", {}).get("tasks", {}).values():
+            task["cachingOptions"] = {"enableCache": False}
+    copy.write_text(yaml.safe_dump_all([spec, *platform], sort_keys=False))
+    return copy
 
 
 def _pipeline_info(package_path: Path) -> tuple[str, str]:

@@ -159,7 +159,7 @@ def _submit(run: Invocation) -> None:
         parameters,
         token=os.environ.get(TOKEN_ENV),
     )
-    print(f"pipeline {result.pipeline_id}, version {result.version_id}")
+    print(f"pipeline {result.pipeline_id}, version {result.version_id} ({result.version_name})")
     kind = "recurring run" if result.recurring_run_id else "run"
     print(f"{kind} {result.recurring_run_id or result.run_id}: {result.url}")
 

@@ -1,5 +1,7 @@
-"""`kubeslim submit` against a fake Kubeflow Pipelines API on 127.0.0.1: what it uploads, the
-run it starts, and clear errors for a refusing or unreachable host."""
+"""`kubeslim submit` against a fake Kubeflow Pipelines API on 127.0.0.1 held to the real API's
+rules (``fake_kfp``): what it uploads, the run it starts, and clear errors for a refusing or
+unreachable host, a browser login, a taken version name and a multi-user cluster; the token
+goes nowhere else and is never shown."""
 
 import socket
 
@@ -33,13 +35,16 @@ def test_submit_uploads_the_spec_and_starts_a_run_with_the_parameters(package, m
         )
         (version,) = kfp.calls("POST", "/pipelines/upload_version")
         assert version.query["name"] == "abc123"
+        (version_id,) = (
+            i for i, v in kfp.versions.items() if v["version"].display_name == "abc123"
+        )
         assert list(yaml.safe_load_all(version.uploaded_file())) == list(
             yaml.safe_load_all(package.read_text())
         )
         (run,) = kfp.calls("POST", "/runs")
         body = run.json()
         assert body["runtime_config"]["parameters"] == {"num_epochs": 3, "model_name": "cifarnet"}
-        assert body["pipeline_version_reference"]["pipeline_version_id"] == "version-2"
+        assert body["pipeline_version_reference"]["pipeline_version_id"] == version_id
         assert body["experiment_id"].startswith("experiment-")
         assert all(r.headers["authorization"] == "Bearer s3cret-token" for r in kfp.requests)
     assert "s3cret-token" not in out.out + out.err
@@ -62,7 +67,7 @@ def test_schedule_creates_a_recurring_run(package):
         result = submit_pipeline(
             package, SubmitOptions(host=kfp.url, version_name="v1", schedule="0 3 * * *")
         )
-        assert result.run_id is None and result.recurring_run_id.startswith("recurring-")
+        assert result.run_id is None and result.recurring_run_id.startswith("recurringrun-")
         (recurring,) = kfp.calls("POST", "/recurringruns")
         assert recurring.json()["trigger"]["cron_schedule"]["cron"] == "0 0 3 * * *"
         assert not kfp.calls("POST", "/runs")
@@ -89,3 +94,66 @@ def test_bad_schedule_and_missing_package_are_named(tmp_path):
         submit_pipeline(
             tmp_path / "none.yaml", SubmitOptions(host="http://127.0.0.1:9", version_name="v")
         )
+
+
+def test_a_version_name_twice_is_refused_and_default_names_are_new(package):
+    with fake_kfp_server() as kfp:
+        submit_pipeline(package, SubmitOptions(host=kfp.url, version_name="abc123"))
+        with pytest.raises(KubeslimError, match="already has a version named 'abc123'"):
+            submit_pipeline(package, SubmitOptions(host=kfp.url, version_name="abc123"))
+        first = submit_pipeline(package, SubmitOptions(host=kfp.url))
+        second = submit_pipeline(package, SubmitOptions(host=kfp.url))
+        assert first.version_id != second.version_id
+        assert len(kfp.runs) == 3
+
+
+def test_a_multi_user_cluster_needs_a_namespace(package):
+    with fake_kfp_server(multi_user=True) as kfp:
+        with pytest.raises(KubeslimError, match="multi-user Kubeflow: give --namespace"):
+            submit_pipeline(package, SubmitOptions(host=kfp.url))
+        assert not kfp.calls("POST", "/pipelines/upload")
+        submit_pipeline(package, SubmitOptions(host=kfp.url, namespace="team-a"))
+        (experiment,) = kfp.experiments.values()
+        assert experiment.namespace == "team-a"
+        assert len(kfp.runs) == 1
+
+
+def test_a_login_redirect_is_one_line_and_the_token_goes_nowhere_else(package, monkeypatch, capsys):
+    monkeypatch.setenv("KFP_TOKEN", "s3cret-token")
+    with fake_kfp_server() as login, fake_kfp_server() as kfp:
+        kfp.login_redirect = f"{login.url}/dex/auth?client_id=kubeflow-oidc-authservice"
+        argv = ["submit", "--host", kfp.url, "--package", str(package)]
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1
+        assert "wants a browser login" in err and "KFP_TOKEN" in err
+        assert f"HTTP 302 to {login.url}/dex/auth" in err
+        assert not login.requests  # nothing followed the redirect, so no token went there
+    assert "s3cret-token" not in err
+
+
+def test_error_answers_are_shown_without_the_token(package):
+    with fake_kfp_server(token="s3cret-token", echo_headers=True) as kfp:
+        with pytest.raises(KubeslimError, match="has no parameters") as raised:
+            submit_pipeline(
+                package, SubmitOptions(host=kfp.url), {"nosuch": 1}, token="s3cret-token"
+            )
+        assert "s3cret-token" not in str(raised.value)
+        assert "Bearer ***" in str(raised.value)
+
+
+def test_no_cache_uploads_a_version_with_every_steps_caching_off(package):
+    with fake_kfp_server() as kfp:
+        submit_pipeline(package, SubmitOptions(host=kfp.url, version_name="cached"))
+        submit_pipeline(package, SubmitOptions(host=kfp.url, version_name="fresh", cache=False))
+        caching = {}
+        for stored in kfp.versions.values():
+            spec = stored["spec"]
+            caching[stored["version"].display_name] = {
+                name: task.get("cachingOptions", {}).get("enableCache")
+                for dag in [spec["root"], *spec["components"].values()]
+                for name, task in dag.get("dag", {}).get("tasks", {}).items()
+            }
+        steps = {name for name, enabled in caching["cached"].items() if enabled}
+        assert {"convert-dataset", "train-model", "export-model"} <= steps
+        assert {caching["fresh"][name] for name in steps} == {False}
