@@ -302,6 +302,7 @@ def train(
             "dataset_dir": str(dataset_dir),
             **dataclasses.asdict(options),
             "num_epochs": num_epochs,  # as max_steps cut it
+            "auxiliary_loss_weight": nets_factory.AUX_LOSS_WEIGHT if fitted is not model else 0.0,
             "precision_policy": policy,
             "replicas": strategy.num_replicas_in_sync,
         },

@@ -5,7 +5,9 @@ environment (``SubprocessRunner(use_venv=False)``), or a container of the compon
 import json
 import logging
 import os
+import shutil
 import stat
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +20,12 @@ from kubeslim.fileio import writable_location
 from kubeslim.model_spec import METRICS_FILE
 from kubeslim.pipelines.cluster import LOCAL_RUNNERS, ClusterOptions
 from kubeslim.pipelines.pipeline_factory import DEFAULT_PIPELINE, build_pipeline, get_pipeline
+from kubeslim.pipelines.task_log import TaskResult, last_error, strip_ansi, task_log
 
 DEFAULT_PIPELINE_ROOT = Path("runs")
 _EXECUTOR_OUTPUT = "executor_output.json"
+LOG_FILE = "kfp-local.log"
+REPORT_FILE = "report.html"
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +40,20 @@ class LocalRun:
       metrics: the evaluation metrics (``metrics.json`` of the evaluate task's
         ``evaluation`` output).
       parameters: every parameter's value, defaults included.
+      tasks: each task's status and seconds, in the order they ended.
+      log: every line ``kfp.local`` and the tasks printed.
+      gate: the quality gate's verdict, for a pipeline with one.
+      report: the HTML report, for a pipeline with one.
     """
 
     run_dir: Path
     outputs: dict[str, Path]
     metrics: dict[str, Any]
     parameters: dict[str, Any]
+    tasks: list[TaskResult]
+    log: Path
+    gate: str | None
+    report: Path | None
 
 
 def _docker_runner(root: Path) -> "local.DockerRunner":
@@ -69,6 +82,7 @@ def run_local(
     *,
     runner: str = "subprocess",
     image: str | None = None,
+    verbose: bool = False,
     **params: Any,
 ) -> LocalRun:
     """Runs a registered pipeline (``pipeline_factory.PIPELINES``) locally.
@@ -79,6 +93,8 @@ def run_local(
       runner: ``subprocess`` runs every task in this Python environment; ``docker`` runs it
         in a container of ``image``, as a cluster does (a Docker engine must be running).
       image: the component image, for the ``docker`` runner.
+      verbose: show everything ``kfp.local`` prints, not a line per task (it is all in the
+        run's ``kfp-local.log`` either way).
       **params: pipeline parameters (``kubeslim run-local --help`` lists them); the
         pipeline's defaults for the others.
 
@@ -87,7 +103,7 @@ def run_local(
 
     Raises:
       KubeslimError: an unknown parameter or a bad value (before anything runs), or a task
-        failed (its log is above, in the task's output).
+        failed (its log is in the run's ``kfp-local.log``, named in the message).
     """
     definition = get_pipeline(pipeline)
     values = definition.check(params)
@@ -108,7 +124,10 @@ def run_local(
     built = build_pipeline(pipeline, ClusterOptions(image=image) if image else None)
     name = definition.name
     earlier = set(root.glob(f"{name}-*"))
-    with warnings.catch_warnings():
+    descriptor, log_file = tempfile.mkstemp(prefix=f".{name}-", suffix=".log", dir=root)
+    os.close(descriptor)
+    log_file = Path(log_file)
+    with warnings.catch_warnings(), task_log(log_file, verbose) as log:
         # The tasks name the project's image; locally this environment stands in for it, and
         # the cluster-only settings (display names, later resources) do not apply.
         warnings.filterwarnings("ignore", message=".*non-Python base image.*")
@@ -116,20 +135,61 @@ def run_local(
         # What this process creates under the root (a run's folders), the containers' group
         # may write into as well.
         umask = os.umask(0o002) if runner == "docker" else None
+        failure = None
         try:
             built(**params)
         except RuntimeError as e:
-            raise KubeslimError(f"local pipeline run failed: {e}") from None
+            failure = str(e)
         finally:
             if umask is not None:
                 os.umask(umask)
-    (run_dir,) = set(root.glob(f"{name}-*")) - earlier
+    new_runs = set(root.glob(f"{name}-*")) - earlier
+    run_dir = next(iter(new_runs), None)
+    log_path = log_file if run_dir is None else Path(shutil.move(log_file, run_dir / LOG_FILE))
+    if failure is not None:
+        said = last_error(log_path)
+        last = f" It said: {said}" if said else ""
+        raise KubeslimError(
+            f"local pipeline run failed: {strip_ansi(failure).rstrip('.')}.{last} (log: {log_path})"
+        )
     outputs = {
         f"{task.name}/{output.name}": output
         for task in sorted(run_dir.iterdir())
+        if task.is_dir()
         for output in sorted(task.iterdir())
         if output.name != _EXECUTOR_OUTPUT
     }
     (metrics_path,) = run_dir.glob(f"evaluate-*/evaluation/{METRICS_FILE}")
     metrics = json.loads(metrics_path.read_text())
-    return LocalRun(run_dir=run_dir, outputs=outputs, metrics=metrics, parameters=values)
+    return LocalRun(
+        run_dir=run_dir,
+        outputs=outputs,
+        metrics=metrics,
+        parameters=values,
+        tasks=log.tasks,
+        log=log_path,
+        gate=_gate_verdict(run_dir),
+        report=_report(run_dir),
+    )
+
+
+def _gate_verdict(run_dir: Path) -> str | None:
+    """The gate's decision, ``blessed: ...`` or ``not blessed: ...``."""
+    decision = next(run_dir.glob("gate-*/decision"), None)
+    if decision is None:
+        return None
+    verdict = decision.read_text().split("\n\n", 1)[-1].strip()
+    return (
+        verdict.replace("**Blessed**", "blessed")
+        .replace("**Not blessed**: export is skipped", "not blessed, so not exported")
+        .rstrip(".")
+    )
+
+
+def _report(run_dir: Path) -> Path | None:
+    """The evaluation's report as ``report.html`` in the run directory, so a browser opens
+    it as a page (KFP names the artifact ``report``, without a suffix)."""
+    report = next(run_dir.glob("evaluate-*/report"), None)
+    if report is None:
+        return None
+    return Path(shutil.copyfile(report, run_dir / REPORT_FILE))

@@ -12,6 +12,7 @@ import inspect
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from kubeslim.errors import KubeslimError
@@ -143,6 +144,31 @@ class PipelineDefinition:
             given[name] = parse_value(value, kinds[name], name)
         self.check(given)
         return given
+
+    def parse_file(self, path: str | Path) -> dict[str, Any]:
+        """A YAML mapping of parameter names to values (``ops/retrain-params.yaml``) as typed
+        parameter values, checked.
+
+        Raises:
+          KubeslimError: the file is missing or not such a mapping, or a name or value is bad
+            (named with the file).
+        """
+        import yaml
+
+        try:
+            given = yaml.safe_load(Path(path).read_text())
+        except (OSError, yaml.YAMLError) as e:
+            raise KubeslimError(f"--params_file {path}: {e}") from None
+        if not isinstance(given, dict):
+            raise KubeslimError(f"--params_file {path}: not a mapping of parameter names to values")
+        assignments = [
+            f"{name}={str(value).lower() if isinstance(value, bool) else value}"
+            for name, value in given.items()
+        ]
+        try:
+            return self.parse(assignments)
+        except KubeslimError as e:
+            raise KubeslimError(f"--params_file {path}: {e}") from None
 
     def function(self, cluster: Any) -> Callable[..., None]:
         """The pipeline function for ``dsl.pipeline``: its signature and docstring are the

@@ -72,10 +72,8 @@ def test_steps_chain_from_the_command_line(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "float32" in out and "float16" in out and "int8" in out
     assert out.count("top-1 agreement") == 3
-    assert (
-        main([*evaluation, "--output_dir", str(tmp_path / "w"), "--watch", "--timeout_secs", "1"])
-        == 0
-    )
+    watch = ["--watch", "--eval_interval_secs", "0.2", "--timeout_secs", "1"]
+    assert main([*evaluation, "--output_dir", str(tmp_path / "w"), *watch]) == 0
     assert "step 12: top-1 " in capsys.readouterr().out
     png = tmp_path / "blank.png"
     Image.new("L", (8, 8)).save(png)

@@ -71,6 +71,17 @@ def _parameter_flags(parser: argparse.ArgumentParser, argv: Sequence[str]) -> No
         "--image",
         help="the component image, with --runner docker (`make image` builds kubeslim:local)",
     )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show everything kfp.local and the tasks print (always in the run's "
+        "kfp-local.log), not a line per task",
+    )
+    parser.add_argument(
+        "--fail_on_gate",
+        action="store_true",
+        help="exit non-zero when the quality gate does not bless the model (for CI)",
+    )
     chosen = _chosen_pipeline(argv)
     group = parser.add_argument_group(
         f"the {chosen} pipeline's parameters (--pipeline NAME --help shows another's)"
@@ -92,28 +103,41 @@ def _given_parameters(run: Invocation) -> dict[str, Any]:
 
 
 def _run_local(run: Invocation) -> None:
+    from kubeslim.errors import KubeslimError
     from kubeslim.pipelines.local_runner import run_local
 
+    definition, parameters = get_pipeline(run.pipeline), _given_parameters(run)
+    definition.check(parameters)  # a bad value is named before the run begins
+    print(f"running {definition.name}: a line per task as it ends (--verbose: their logs)")
     result = run_local(
         run.pipeline_root,
         run.pipeline,
         runner=run.runner,
         image=run.image,
-        **_given_parameters(run),
+        verbose=run.verbose,
+        **parameters,
     )
     m = result.metrics
+    seconds = sum(t.seconds or 0 for t in result.tasks)
+    print(f"\n{len(result.tasks)} tasks in {seconds:.0f} s: run {result.run_dir}")
     if run.pipeline == "image_classifier":
         print(
-            f"\nTest top-1 accuracy: {m['top1_accuracy']:.4f} "
+            f"Test top-1 accuracy: {m['top1_accuracy']:.4f} "
             f"(top-5 {m['top5_accuracy']:.4f}, loss {m['loss']:.4f}) "
             f"on {m['num_examples']} {result.parameters['dataset_name']} {m['split']} images"
         )
     else:
-        print(f"\nEvaluation: {_flat_scalars(m)}")
-    print(f"Outputs of run {result.run_dir}:")
-    width = max(len(name) for name in result.outputs)
-    for name, path in result.outputs.items():
-        print(f"  {name:<{width}}  {path}")
+        print(f"Evaluation: {_flat_scalars(m)}")
+    if result.gate is not None:
+        print(f"Quality gate: {result.gate}")
+    if result.report is not None:
+        print(f"Report: {result.report}")
+    print(f"Log: {result.log}")
+    print("Outputs, in the run's directory:")
+    for name in result.outputs:
+        print(f"  {name}")
+    if run.fail_on_gate and result.gate is not None and not result.gate.startswith("blessed"):
+        raise KubeslimError(f"--fail_on_gate: the quality gate said {result.gate}")
 
 
 def _flat_scalars(metrics: dict[str, Any], prefix: str = "") -> str:
@@ -138,6 +162,12 @@ def _submit_flags(parser: argparse.ArgumentParser, _: Sequence[str]) -> None:
         "writes it)",
     )
     parser.add_argument(
+        "--params_file",
+        metavar="PATH",
+        help="a YAML mapping of pipeline parameters to values (ops/retrain-params.yaml); "
+        "--param overrides it",
+    )
+    parser.add_argument(
         "--param",
         action="append",
         default=[],
@@ -152,7 +182,10 @@ def _submit(run: Invocation) -> None:
     from kubeslim.pipelines.submit import TOKEN_ENV, submit_pipeline
 
     options = run.options(SubmitOptions)
-    parameters = get_pipeline(run.pipeline).parse(run.param)
+    definition = get_pipeline(run.pipeline)
+    parameters = definition.parse_file(run.params_file) if run.params_file else {}
+    parameters.update(definition.parse(run.param))
+    definition.check(parameters)
     result = submit_pipeline(
         run.package or default_output(run.pipeline),
         options,

@@ -1,6 +1,8 @@
-"""The whole DAG runs on this machine with kfp.local and leaves every artifact."""
+"""The whole DAG runs on this machine with kfp.local, leaves every artifact, and says what
+happened plainly: a line per task, then a summary; kfp.local's own output in a log file."""
 
 import json
+import re
 
 import pytest
 
@@ -17,6 +19,16 @@ def test_run_local_produces_all_artifacts(tmp_path, capsys):
     assert "Test top-1 accuracy: " in out and "on 359 digits test images" in out
     assert (tmp_path / "notes.txt").read_text() == "mine"
     (run_dir,) = (p for p in tmp_path.iterdir() if p.is_dir())
+    assert len(out.splitlines()) < 40 and "executor_input" not in out
+    assert "executor_input" in (run_dir / "kfp-local.log").read_text()
+    steps = "convert-dataset analyze-dataset train-model evaluate-model gate-model"
+    for task in [*steps.split(), "export-model", "freeze-model", "convert-tflite"]:
+        assert re.search(rf"^  {task} +SUCCESS +\d+\.\d s$", out, re.MULTILINE), task
+    assert "Quality gate: blessed: top-1 accuracy" in out
+    assert f"Report: {run_dir / 'report.html'}" in out
+    page = (run_dir / "report.html").read_text()
+    assert "<title>kubeslim: lenet on digits</title>" in page
+    assert "training loss: cross-entropy + weight decay" in page
     expected = {
         "convert-dataset/dataset": ["dataset.json", "labels.txt"],
         "analyze-dataset/transform": ["statistics.json", "transform_fn/saved_model.pb"],
@@ -33,7 +45,7 @@ def test_run_local_produces_all_artifacts(tmp_path, capsys):
         "convert-tflite/tflite_model": ["model_float32.tflite", "model_int8.tflite"],
     }
     for output, files in expected.items():
-        assert str(run_dir / output) in out
+        assert re.search(rf"^  {output}$", out, re.MULTILINE), output
         for name in files:
             assert (run_dir / output / name).is_file(), f"{output}/{name}"
     report = (run_dir / "evaluate-model/report").read_text()
@@ -52,19 +64,30 @@ def test_run_local_produces_all_artifacts(tmp_path, capsys):
     assert checks["int8"]["top1_agreement"] >= 0.97
 
 
-def test_a_converted_data_set_and_a_model_below_the_threshold_is_not_exported(tmp_path, digits_dir):
-    run = run_local(
-        tmp_path, converted_dataset=str(digits_dir), num_epochs=1, accuracy_threshold=1.0
-    )
-    copied = run.outputs["convert-dataset/dataset"]
+def test_a_model_below_the_threshold_is_not_exported_and_fail_on_gate_says_so(
+    tmp_path, digits_dir, capsys
+):
+    argv = ["run-local", "--pipeline_root", str(tmp_path), "--converted_dataset", str(digits_dir)]
+    argv += ["--num_epochs", "1", "--accuracy_threshold", "1.0"]
+    assert main([*argv, "--fail_on_gate"]) == 2
+    captured = capsys.readouterr()
+    assert re.search(r"^  condition-1 +SKIPPED", captured.out, re.MULTILINE)
+    assert "Quality gate: not blessed, so not exported: top-1 accuracy" in captured.out
+    assert "--fail_on_gate: the quality gate said not blessed" in captured.err
+    (run_dir,) = (p for p in tmp_path.iterdir() if p.is_dir())
+    copied = run_dir / "convert-dataset/dataset"
     assert (copied / "dataset.json").read_text() == (digits_dir / "dataset.json").read_text()
     assert len(list(copied.glob("*.tfrecord"))) == len(list(digits_dir.glob("*.tfrecord")))
-    decision = (run.run_dir / "gate-model/decision").read_text()
+    decision = (run_dir / "gate-model/decision").read_text()
     assert "**Not blessed**" in decision and "below the threshold 1.0000" in decision
-    assert "gate-model/decision" in run.outputs
-    assert not any(name.startswith(("export", "freeze", "convert-tflite")) for name in run.outputs)
+    assert not any(
+        p.name.startswith(("export", "freeze", "convert-tflite")) for p in run_dir.iterdir()
+    )
 
 
 def test_a_failing_task_fails_the_run_with_a_clear_error(tmp_path):
-    with pytest.raises(KubeslimError, match="local pipeline run failed.*train-model"):
+    with pytest.raises(
+        KubeslimError,
+        match=r"failed: 'train-model'.*It said: KubeslimError: --batch_size 1000000 is larger",
+    ):
         run_local(tmp_path, batch_size=10**6)  # valid, but more than the training split
