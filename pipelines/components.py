@@ -27,6 +27,17 @@ from kubeslim.pipelines.cluster import DEFAULT_IMAGE
 
 
 @dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
+def fingerprint_source(dataset_name: str, source: str, converted_dataset: str) -> str:
+    """A content fingerprint of what the convert step will read (never cached): the convert
+    step takes it as an input, so its cache key changes exactly when the data does."""
+    from kubeslim.beam.source_fingerprint import source_fingerprint
+
+    fingerprint = source_fingerprint(dataset_name, source, converted_dataset)
+    print(f"source fingerprint: {fingerprint}")
+    return fingerprint
+
+
+@dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
 def convert_dataset(
     dataset_name: str,
     source: str,
@@ -36,11 +47,13 @@ def convert_dataset(
     strict: bool,
     beam_options: str,
     converted_dataset: str,
+    source_fingerprint: str,
     dataset: Output[Dataset],
 ):
     """Converts a registered data set to sharded TFRecords (a Beam job), or copies the
     ``kubeslim convert`` output ``converted_dataset`` when given; ``beam_options`` are Beam
-    pipeline flags ("" runs the job in this pod)."""
+    pipeline flags ("" runs the job in this pod). ``source_fingerprint`` (``fingerprint_source``)
+    keys the cache and is recorded in the data set's metadata."""
     import shlex
 
     from kubeslim.beam.convert import convert_dataset as convert
@@ -54,6 +67,7 @@ def convert_dataset(
         descriptor = convert(dataset.path, options, beam_args=shlex.split(beam_options))
     dataset.metadata["name"] = descriptor["name"]
     dataset.metadata["num_classes"] = descriptor["num_classes"]
+    dataset.metadata["source_fingerprint"] = source_fingerprint
     for split, entry in descriptor["splits"].items():
         dataset.metadata[f"{split}_examples"] = entry["num_examples"]
 

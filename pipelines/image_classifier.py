@@ -5,7 +5,9 @@ Its parameters are its steps' options (``pipelines.parameters``). Where the step
 when the pipeline is compiled (``ClusterOptions``): every task runs the project's image;
 train, evaluate and export request GPUs at run time (``num_gpus``), land on the GPU node pool
 by node selector and tolerate its taint; each step requests CPU and memory. Deterministic
-steps are cached; the download step retries with back-off.
+steps are cached, keyed by the data: a first, never-cached step fingerprints what convert
+will read, and convert takes the fingerprint as an input. The download step retries with
+back-off.
 """
 
 from dataclasses import dataclass
@@ -49,10 +51,16 @@ def _build(values: dict[str, Any], cluster: ClusterOptions) -> None:
     from kubeslim.pipelines.placement import place_tasks, retry_download
 
     beam_options = values["beam_options"]
+    fingerprint_task = components.fingerprint_source(
+        dataset_name=values["dataset_name"],
+        source=values["source"],
+        converted_dataset=values["converted_dataset"],
+    )
     convert_task = components.convert_dataset(
         **CONVERT.pick(values),
         beam_options=beam_options,
         converted_dataset=values["converted_dataset"],
+        source_fingerprint=fingerprint_task.output,
     )
     retry_download(convert_task, cluster)
     dataset = convert_task.outputs["dataset"]
@@ -66,6 +74,7 @@ def _build(values: dict[str, Any], cluster: ClusterOptions) -> None:
         evaluation=evaluate_task.outputs["evaluation"], **GATE.pick(values)
     )
     tasks = [
+        (fingerprint_task, "fingerprint the data", False),
         (convert_task, "convert (Beam)", False),
         (analyze_task, "analyze (TFT)", False),
         (train_task, "train", True),
@@ -87,6 +96,7 @@ def _build(values: dict[str, Any], cluster: ClusterOptions) -> None:
             (tflite_task, "convert TFLite", False),
         ]
     place_tasks(tasks, cluster, values["num_gpus"])
+    fingerprint_task.set_caching_options(False)  # it must look at the data every run
 
 
 PIPELINE = PipelineDefinition(

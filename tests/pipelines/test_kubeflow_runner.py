@@ -8,6 +8,7 @@ from kubeslim.pipelines.pipeline_factory import get_pipeline
 from .specs import IMAGE, compile_spec, executor_of
 
 BEFORE_GATE = {
+    "fingerprint-source",
     "convert-dataset",
     "analyze-dataset",
     "train-model",
@@ -24,6 +25,7 @@ def test_spec_names_every_step_and_the_gate_guards_export(tmp_path):
     root = spec.root.dag.tasks
     (condition,) = set(root) - BEFORE_GATE
     assert set(root) == BEFORE_GATE | {condition}
+    assert list(root["convert-dataset"].dependent_tasks) == ["fingerprint-source"]
     assert list(root["analyze-dataset"].dependent_tasks) == ["convert-dataset"]
     assert set(root["train-model"].dependent_tasks) == {"convert-dataset", "analyze-dataset"}
     assert set(root["gate-model"].dependent_tasks) == {"evaluate-model"}
@@ -81,11 +83,15 @@ def test_no_node_selector_or_toleration_when_switched_off(tmp_path):
     assert platform == {}
 
 
-def test_caching_and_download_retries(tmp_path):
+def test_caching_is_keyed_by_the_data_and_downloads_retry(tmp_path):
     spec, _ = compile_spec(tmp_path)
     root = spec.root.dag.tasks
-    for name in BEFORE_GATE:
+    for name in BEFORE_GATE - {"fingerprint-source"}:
         assert root[name].caching_options.enable_cache, name
+    # The fingerprint of the data runs every time, and convert's cache key includes it.
+    assert not root["fingerprint-source"].caching_options.enable_cache
+    fingerprint = root["convert-dataset"].inputs.parameters["source_fingerprint"]
+    assert fingerprint.task_output_parameter.producer_task == "fingerprint-source"
     retry = root["convert-dataset"].retry_policy
     assert retry.max_retry_count == 3
     assert retry.backoff_duration.seconds == 60 and retry.backoff_factor == 2

@@ -80,6 +80,9 @@ def test_a_model_below_the_threshold_is_not_exported_and_fail_on_gate_says_so(
     assert len(list(copied.glob("*.tfrecord"))) == len(list(digits_dir.glob("*.tfrecord")))
     decision = (run_dir / "gate-model/decision").read_text()
     assert "**Not blessed**" in decision and "below the threshold 1.0000" in decision
+    convert = json.loads((run_dir / "convert-dataset/executor_output.json").read_text())
+    (dataset,) = convert["artifacts"]["dataset"]["artifacts"]
+    assert dataset["metadata"]["source_fingerprint"].startswith("converted sha256:")
     assert not any(
         p.name.startswith(("export", "freeze", "convert-tflite")) for p in run_dir.iterdir()
     )
