@@ -212,7 +212,13 @@ class GateOptions(Options):
     blessed_evaluation: str = option(
         "",
         "the evaluation (directory or metrics.json URI) of the model in production; a new "
-        'model is exported only if not worse; "" skips the comparison',
+        'model is exported only if not worse; "" is the model registry\'s latest, if any',
+    )
+    model_registry: str = option(
+        "",
+        "where a blessed model is promoted (a directory, gs:// or s3:// prefix laid out as TF "
+        "Serving serves it: a new version each time, its evaluation, `latest` written last); "
+        'the gate compares with its latest; "" promotes nowhere',
     )
 
 

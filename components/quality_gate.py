@@ -50,8 +50,14 @@ def check_evaluation(
     evaluation_dir: str | Path, options: GateOptions | None = None
 ) -> tuple[bool, str]:
     """``bless`` for an evaluation directory against ``options``: the accuracy threshold and
-    the blessed model's evaluation, if any."""
+    the blessed model's evaluation: ``blessed_evaluation``, else the model registry's latest
+    promotion, if any."""
+    from kubeslim.components.registry import latest_evaluation
+
     options = options or GateOptions()
     metrics = json.loads((Path(evaluation_dir) / METRICS_FILE).read_text())
-    blessed = read_metrics(options.blessed_evaluation) if options.blessed_evaluation else None
+    baseline = options.blessed_evaluation or (
+        latest_evaluation(options.model_registry) if options.model_registry else None
+    )
+    blessed = read_metrics(baseline) if baseline else None
     return bless(metrics, options.accuracy_threshold, blessed)

@@ -170,10 +170,12 @@ def gate_model(
     evaluation: Input[Artifact],
     accuracy_threshold: float,
     blessed_evaluation: str,
+    model_registry: str,
     decision: Output[Markdown],
 ) -> bool:
-    """The quality gate: True when top-1 accuracy reaches ``accuracy_threshold`` and, given
-    the blessed model's evaluation (a directory or metrics.json URI), is not worse."""
+    """The quality gate: True when top-1 accuracy reaches ``accuracy_threshold`` and is not
+    worse than the blessed model's evaluation (``blessed_evaluation``, a directory or
+    metrics.json URI, else the latest promotion in ``model_registry``), if there is one."""
     from kubeslim.components.options import GateOptions
     from kubeslim.components.quality_gate import check_evaluation
 
@@ -183,6 +185,23 @@ def gate_model(
         f.write(f"# Quality gate\n\n{verdict}: {reason}.\n")
     print(f"quality gate: {'blessed' if blessed else 'not blessed'}: {reason}")
     return blessed
+
+
+@dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
+def promote_model(
+    saved_model: Input[Model], evaluation: Input[Artifact], model_registry: str
+) -> int:
+    """Promotes the blessed export and its evaluation to ``model_registry`` as its next
+    version (TF Serving's layout; ``latest`` written last), the baseline of the next run's
+    gate; with no registry, nothing (0)."""
+    from kubeslim.components.registry import promote
+
+    if not model_registry:
+        print("no model_registry: nothing promoted")
+        return 0
+    version = promote(model_registry, saved_model.path, evaluation.path)
+    print(f"promoted to {model_registry}/{version}")
+    return version
 
 
 @dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)

@@ -1,5 +1,6 @@
-"""The image classification DAG: convert -> analyze -> train -> evaluate -> quality gate, and,
-when the model is blessed, export -> freeze and TFLite.
+"""The image classification DAG: fingerprint -> convert -> analyze -> train -> evaluate ->
+quality gate, and, when the model is blessed, export -> promote to the model registry, freeze
+and TFLite.
 
 Its parameters are its steps' options (``pipelines.parameters``). Where the steps run is set
 when the pipeline is compiled (``ClusterOptions``): every task runs the project's image;
@@ -90,8 +91,14 @@ def _build(values: dict[str, Any], cluster: ClusterOptions) -> None:
         tflite_task = components.convert_tflite(
             saved_model=saved_model, dataset=dataset, **TFLITE.pick(values)
         )
+        promote_task = components.promote_model(
+            saved_model=saved_model,
+            evaluation=evaluate_task.outputs["evaluation"],
+            model_registry=values["model_registry"],
+        )
         tasks += [
             (export_task, "export SavedModel", True),
+            (promote_task, "promote to the registry", False),
             (freeze_task, "freeze GraphDef", False),
             (tflite_task, "convert TFLite", False),
         ]

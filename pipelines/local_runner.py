@@ -44,6 +44,7 @@ class LocalRun:
       log: every line ``kfp.local`` and the tasks printed.
       gate: the quality gate's verdict, for a pipeline with one.
       report: the HTML report, for a pipeline with one.
+      promoted: the model registry version the run promoted, if it did.
     """
 
     run_dir: Path
@@ -54,6 +55,7 @@ class LocalRun:
     log: Path
     gate: str | None
     report: Path | None
+    promoted: str | None
 
 
 def _docker_runner(root: Path) -> "local.DockerRunner":
@@ -170,7 +172,17 @@ def run_local(
         log=log_path,
         gate=_gate_verdict(run_dir),
         report=_report(run_dir),
+        promoted=_promoted(run_dir, values),
     )
+
+
+def _promoted(run_dir: Path, values: dict[str, Any]) -> str | None:
+    """``REGISTRY/N`` when the run's promote step added version N."""
+    record = next(run_dir.glob(f"promote-*/{_EXECUTOR_OUTPUT}"), None)
+    if record is None:
+        return None
+    version = json.loads(record.read_text()).get("parameterValues", {}).get("Output")
+    return f"{values['model_registry'].rstrip('/')}/{version}" if version else None
 
 
 def _gate_verdict(run_dir: Path) -> str | None:

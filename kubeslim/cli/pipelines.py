@@ -130,6 +130,8 @@ def _run_local(run: Invocation) -> None:
         print(f"Evaluation: {_flat_scalars(m)}")
     if result.gate is not None:
         print(f"Quality gate: {result.gate}")
+    if result.promoted is not None:
+        print(f"Promoted: {result.promoted}")
     if result.report is not None:
         print(f"Report: {result.report}")
     print(f"Log: {result.log}")

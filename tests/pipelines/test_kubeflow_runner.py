@@ -15,7 +15,7 @@ BEFORE_GATE = {
     "evaluate-model",
     "gate-model",
 }
-AFTER_GATE = {"export-model", "freeze-model", "convert-tflite"}
+AFTER_GATE = {"export-model", "promote-model", "freeze-model", "convert-tflite"}
 GPU_STEPS = {"train-model", "evaluate-model", "export-model"}
 
 
@@ -35,6 +35,9 @@ def test_spec_names_every_step_and_the_gate_guards_export(tmp_path):
     inner = spec.components[gate.component_ref.name].dag.tasks
     assert set(inner) == AFTER_GATE
     assert set(inner["freeze-model"].dependent_tasks) == {"export-model"}
+    assert set(inner["promote-model"].dependent_tasks) == {"export-model"}
+    registry = inner["promote-model"].inputs.parameters["model_registry"]
+    assert registry.component_input_parameter.endswith("model_registry")
 
 
 def test_every_executor_runs_the_given_image_without_pip(tmp_path):

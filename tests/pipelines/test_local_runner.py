@@ -13,18 +13,23 @@ from kubeslim.pipelines.local_runner import run_local
 
 def test_run_local_produces_all_artifacts(tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("mine")  # a pipeline root kubeslim did not make
+    registry = tmp_path.parent / f"{tmp_path.name}-registry"
     argv = ["run-local", "--pipeline_root", str(tmp_path), "--num_epochs", "3"]
-    assert main([*argv, "--accuracy_threshold", "0.5"]) == 0
+    assert main([*argv, "--accuracy_threshold", "0.5", "--model_registry", str(registry)]) == 0
     out = capsys.readouterr().out
     assert "Test top-1 accuracy: " in out and "on 359 digits test images" in out
     assert (tmp_path / "notes.txt").read_text() == "mine"
     (run_dir,) = (p for p in tmp_path.iterdir() if p.is_dir())
     assert len(out.splitlines()) < 40 and "executor_input" not in out
     assert "executor_input" in (run_dir / "kfp-local.log").read_text()
-    steps = "convert-dataset analyze-dataset train-model evaluate-model gate-model"
-    for task in [*steps.split(), "export-model", "freeze-model", "convert-tflite"]:
+    steps = "fingerprint-source convert-dataset analyze-dataset train-model evaluate-model"
+    steps += " gate-model export-model promote-model freeze-model convert-tflite"
+    for task in steps.split():
         assert re.search(rf"^  {task} +SUCCESS +\d+\.\d s$", out, re.MULTILINE), task
     assert "Quality gate: blessed: top-1 accuracy" in out
+    assert f"Promoted: {registry}/1" in out
+    assert (registry / "1" / "saved_model.pb").is_file()
+    assert (registry / "latest").read_text() == "1\n"
     assert f"Report: {run_dir / 'report.html'}" in out
     page = (run_dir / "report.html").read_text()
     assert "<title>kubeslim: lenet on digits</title>" in page
