@@ -157,3 +157,60 @@ def test_no_cache_uploads_a_version_with_every_steps_caching_off(package):
         steps = {name for name, enabled in caching["cached"].items() if enabled}
         assert {"convert-dataset", "train-model", "export-model"} <= steps
         assert {caching["fresh"][name] for name in steps} == {False}
+
+
+def test_the_retraining_workflows_own_command_twice_gives_two_runs(package, tmp_path):
+    """The submit step of ops/github/workflows/retrain.yml, run as GitHub runs it (bash, its
+    environment), twice for the same commit: a weekly re-run is a new version and a new run
+    with the checked-in parameters; only the very same run and attempt is refused."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    workflow = yaml.safe_load((root / "ops/github/workflows/retrain.yml").read_text())
+    step = next(
+        s for s in workflow["jobs"]["submit"]["steps"] if "kubeslim submit" in s.get("run", "")
+    )
+    (tmp_path / ".venv").symlink_to(Path(sys.executable).parent.parent)
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build/kubeslim-image-classifier.yaml").write_text(package.read_text())
+    (tmp_path / "ops").mkdir()
+    (tmp_path / "ops/retrain-params.yaml").write_text(
+        (root / "ops/retrain-params.yaml").read_text()
+    )
+
+    def run_step(kfp, run_id: str, attempt: str) -> subprocess.CompletedProcess:
+        env = {
+            **os.environ,
+            "KF_PIPELINES_ENDPOINT": kfp.url,
+            "KFP_TOKEN": "s3cret-token",
+            "KFP_NAMESPACE": "team-a",
+            "MODEL_REGISTRY": "gs://bucket/models/flowers",
+            "CACHE": "--cache",
+            "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567",
+            "GITHUB_RUN_ID": run_id,
+            "GITHUB_RUN_ATTEMPT": attempt,
+            "GITHUB_EVENT_NAME": "schedule",
+        }
+        return subprocess.run(
+            ["bash", "-c", step["run"]], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+
+    with fake_kfp_server(token="s3cret-token", multi_user=True) as kfp:
+        for run_id, attempt in (("101", "1"), ("202", "1"), ("202", "2")):
+            done = run_step(kfp, run_id, attempt)
+            assert done.returncode == 0, done.stderr
+        again = run_step(kfp, "202", "2")
+        assert again.returncode == 2 and "already has a version named" in again.stderr
+        names = sorted(v["version"].display_name for v in kfp.versions.values())
+        assert "0123456789ab-101-1" in names and "0123456789ab-202-2" in names
+        assert len(kfp.runs) == 3
+        parameters = [run.runtime_config.parameters for run in kfp.runs.values()]
+        expected = yaml.safe_load((root / "ops/retrain-params.yaml").read_text())
+        assert all(
+            p == {**expected, "model_registry": "gs://bucket/models/flowers"} for p in parameters
+        )
+        assert {e.namespace for e in kfp.experiments.values()} == {"team-a"}
+    assert "s3cret-token" not in done.stdout + done.stderr + again.stderr
