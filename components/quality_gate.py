@@ -46,18 +46,41 @@ def bless(
     return True, f"top-1 accuracy {top1:.4f} reaches the threshold {threshold:.4f}{baseline}"
 
 
+def baseline(options: GateOptions) -> str | None:
+    """Where the gate's baseline evaluation is: ``blessed_evaluation``, else the model
+    registry's latest promotion, else None."""
+    from kubeslim.components.registry import latest_evaluation
+
+    if options.blessed_evaluation:
+        return options.blessed_evaluation
+    return latest_evaluation(options.model_registry) if options.model_registry else None
+
+
+def baseline_fingerprint(options: GateOptions) -> str:
+    """The SHA-256 of the baseline's metrics ("none" without one): the gate takes it as an
+    input, so a new model in production makes a cached verdict stale."""
+    import hashlib
+
+    import tensorflow as tf
+
+    location = baseline(options)
+    if location is None:
+        return "none"
+    path = location if location.endswith(".json") else f"{location.rstrip('/')}/{METRICS_FILE}"
+    if not tf.io.gfile.exists(path):
+        return f"missing {path}"  # the gate itself says so
+    with tf.io.gfile.GFile(path, "rb") as f:
+        return f"sha256:{hashlib.sha256(f.read()).hexdigest()}"
+
+
 def check_evaluation(
     evaluation_dir: str | Path, options: GateOptions | None = None
 ) -> tuple[bool, str]:
     """``bless`` for an evaluation directory against ``options``: the accuracy threshold and
     the blessed model's evaluation: ``blessed_evaluation``, else the model registry's latest
     promotion, if any."""
-    from kubeslim.components.registry import latest_evaluation
-
     options = options or GateOptions()
     metrics = json.loads((Path(evaluation_dir) / METRICS_FILE).read_text())
-    baseline = options.blessed_evaluation or (
-        latest_evaluation(options.model_registry) if options.model_registry else None
-    )
-    blessed = read_metrics(baseline) if baseline else None
+    location = baseline(options)
+    blessed = read_metrics(location) if location else None
     return bless(metrics, options.accuracy_threshold, blessed)

@@ -38,6 +38,20 @@ def fingerprint_source(dataset_name: str, source: str, converted_dataset: str) -
 
 
 @dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
+def fingerprint_baseline(blessed_evaluation: str, model_registry: str) -> str:
+    """The fingerprint of the evaluation the gate compares with (never cached): the gate
+    takes it as an input, so a newly promoted model makes a cached verdict stale."""
+    from kubeslim.components.options import GateOptions
+    from kubeslim.components.quality_gate import baseline_fingerprint
+
+    fingerprint = baseline_fingerprint(
+        GateOptions(blessed_evaluation=blessed_evaluation, model_registry=model_registry)
+    )
+    print(f"baseline fingerprint: {fingerprint}")
+    return fingerprint
+
+
+@dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
 def convert_dataset(
     dataset_name: str,
     source: str,
@@ -171,11 +185,13 @@ def gate_model(
     accuracy_threshold: float,
     blessed_evaluation: str,
     model_registry: str,
+    baseline_fingerprint: str,
     decision: Output[Markdown],
 ) -> bool:
     """The quality gate: True when top-1 accuracy reaches ``accuracy_threshold`` and is not
     worse than the blessed model's evaluation (``blessed_evaluation``, a directory or
-    metrics.json URI, else the latest promotion in ``model_registry``), if there is one."""
+    metrics.json URI, else the latest promotion in ``model_registry``), if there is one.
+    ``baseline_fingerprint`` (``fingerprint_baseline``) only keys the cache."""
     from kubeslim.components.options import GateOptions
     from kubeslim.components.quality_gate import check_evaluation
 

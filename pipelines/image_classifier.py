@@ -7,7 +7,8 @@ when the pipeline is compiled (``ClusterOptions``): every task runs the project'
 train, evaluate and export request GPUs at run time (``num_gpus``), land on the GPU node pool
 by node selector and tolerate its taint; each step requests CPU and memory. Deterministic
 steps are cached, keyed by the data: a first, never-cached step fingerprints what convert
-will read, and convert takes the fingerprint as an input. The download step retries with
+will read, and convert takes the fingerprint as an input; another fingerprints the model in
+production, and the gate takes that. The download step retries with
 back-off.
 """
 
@@ -71,8 +72,13 @@ def _build(values: dict[str, Any], cluster: ClusterOptions) -> None:
     )
     model = train_task.outputs["model"]
     evaluate_task = components.evaluate_model(dataset=dataset, model=model, **EVALUATE.pick(values))
+    baseline_task = components.fingerprint_baseline(
+        blessed_evaluation=values["blessed_evaluation"], model_registry=values["model_registry"]
+    )
     gate_task = components.gate_model(
-        evaluation=evaluate_task.outputs["evaluation"], **GATE.pick(values)
+        evaluation=evaluate_task.outputs["evaluation"],
+        baseline_fingerprint=baseline_task.output,
+        **GATE.pick(values),
     )
     tasks = [
         (fingerprint_task, "fingerprint the data", False),
@@ -80,6 +86,7 @@ def _build(values: dict[str, Any], cluster: ClusterOptions) -> None:
         (analyze_task, "analyze (TFT)", False),
         (train_task, "train", True),
         (evaluate_task, "evaluate", True),
+        (baseline_task, "fingerprint the production model", False),
         (gate_task, "quality gate", False),
     ]
     with dsl.If(gate_task.outputs["Output"] == True, name="blessed"):  # noqa: E712
@@ -103,7 +110,8 @@ def _build(values: dict[str, Any], cluster: ClusterOptions) -> None:
             (tflite_task, "convert TFLite", False),
         ]
     place_tasks(tasks, cluster, values["num_gpus"])
-    fingerprint_task.set_caching_options(False)  # it must look at the data every run
+    for task in (fingerprint_task, baseline_task):
+        task.set_caching_options(False)  # they must look at the data and the registry each run
 
 
 PIPELINE = PipelineDefinition(

@@ -123,7 +123,10 @@ def run_local(
         pipeline_root=str(root),
         raise_on_error=True,
     )
-    built = build_pipeline(pipeline, ClusterOptions(image=image) if image else None)
+    # No retries here: a cluster retries a download with back-off over minutes, but a local
+    # run's failure (a bad folder, a typo in a mirror) should be said at once.
+    placement = {"image": image} if image else {}
+    built = build_pipeline(pipeline, ClusterOptions(download_retries=0, **placement))
     name = definition.name
     earlier = set(root.glob(f"{name}-*"))
     descriptor, log_file = tempfile.mkstemp(prefix=f".{name}-", suffix=".log", dir=root)

@@ -10,7 +10,7 @@ import tensorflow as tf
 from kubeslim import dataset_spec
 from kubeslim.components import input_pipeline
 from kubeslim.components.options import GateOptions
-from kubeslim.components.quality_gate import check_evaluation
+from kubeslim.components.quality_gate import baseline_fingerprint, check_evaluation
 from kubeslim.components.registry import latest_evaluation, latest_version, promote
 from kubeslim.errors import KubeslimError
 
@@ -61,9 +61,15 @@ def test_the_gate_compares_with_the_registrys_latest_by_default(tmp_path, export
     new = _evaluation(tmp_path / "new", 0.96)
     options = GateOptions(accuracy_threshold=0.5, model_registry=registry)
     assert check_evaluation(new, options)[0]  # nothing promoted yet: the threshold alone
+    assert baseline_fingerprint(options) == "none"
     promote(registry, str(export_dir), str(_evaluation(tmp_path / "prod", 0.98)))
     blessed, reason = check_evaluation(new, options)
     assert not blessed and "worse than the blessed model's 0.9800" in reason
+    # A new model in production is a new cache key for the gate; the same one is not.
+    first = baseline_fingerprint(options)
+    assert first.startswith("sha256:") and baseline_fingerprint(options) == first
+    promote(registry, str(export_dir), str(_evaluation(tmp_path / "prod2", 0.99)))
+    assert baseline_fingerprint(options) not in (first, "none")
     explicit = _evaluation(tmp_path / "older", 0.9)
     options = GateOptions(0.5, blessed_evaluation=str(explicit), model_registry=registry)
     assert check_evaluation(new, options)[0]  # an explicit evaluation wins

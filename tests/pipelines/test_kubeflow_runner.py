@@ -9,6 +9,7 @@ from .specs import IMAGE, compile_spec, executor_of
 
 BEFORE_GATE = {
     "fingerprint-source",
+    "fingerprint-baseline",
     "convert-dataset",
     "analyze-dataset",
     "train-model",
@@ -28,7 +29,7 @@ def test_spec_names_every_step_and_the_gate_guards_export(tmp_path):
     assert list(root["convert-dataset"].dependent_tasks) == ["fingerprint-source"]
     assert list(root["analyze-dataset"].dependent_tasks) == ["convert-dataset"]
     assert set(root["train-model"].dependent_tasks) == {"convert-dataset", "analyze-dataset"}
-    assert set(root["gate-model"].dependent_tasks) == {"evaluate-model"}
+    assert set(root["gate-model"].dependent_tasks) == {"evaluate-model", "fingerprint-baseline"}
     gate = root[condition]
     assert "gate-model-Output" in gate.trigger_policy.condition
     assert "== true" in gate.trigger_policy.condition
@@ -89,12 +90,19 @@ def test_no_node_selector_or_toleration_when_switched_off(tmp_path):
 def test_caching_is_keyed_by_the_data_and_downloads_retry(tmp_path):
     spec, _ = compile_spec(tmp_path)
     root = spec.root.dag.tasks
-    for name in BEFORE_GATE - {"fingerprint-source"}:
+    fingerprints = {"fingerprint-source", "fingerprint-baseline"}
+    for name in BEFORE_GATE - fingerprints:
         assert root[name].caching_options.enable_cache, name
-    # The fingerprint of the data runs every time, and convert's cache key includes it.
-    assert not root["fingerprint-source"].caching_options.enable_cache
-    fingerprint = root["convert-dataset"].inputs.parameters["source_fingerprint"]
-    assert fingerprint.task_output_parameter.producer_task == "fingerprint-source"
+    # The fingerprints of the data and of the model in production run every time, and the
+    # cache keys of convert and of the gate include them.
+    for name in fingerprints:
+        assert not root[name].caching_options.enable_cache, name
+    for task, parameter, producer in (
+        ("convert-dataset", "source_fingerprint", "fingerprint-source"),
+        ("gate-model", "baseline_fingerprint", "fingerprint-baseline"),
+    ):
+        given = root[task].inputs.parameters[parameter]
+        assert given.task_output_parameter.producer_task == producer
     retry = root["convert-dataset"].retry_policy
     assert retry.max_retry_count == 3
     assert retry.backoff_duration.seconds == 60 and retry.backoff_factor == 2

@@ -23,7 +23,8 @@ def test_run_local_produces_all_artifacts(tmp_path, capsys):
     assert len(out.splitlines()) < 40 and "executor_input" not in out
     assert "executor_input" in (run_dir / "kfp-local.log").read_text()
     steps = "fingerprint-source convert-dataset analyze-dataset train-model evaluate-model"
-    steps += " gate-model export-model promote-model freeze-model convert-tflite"
+    steps += " fingerprint-baseline gate-model export-model promote-model freeze-model"
+    steps += " convert-tflite"
     for task in steps.split():
         assert re.search(rf"^  {task} +SUCCESS +\d+\.\d s$", out, re.MULTILINE), task
     assert "Quality gate: blessed: top-1 accuracy" in out
@@ -94,8 +95,11 @@ def test_a_model_below_the_threshold_is_not_exported_and_fail_on_gate_says_so(
 
 
 def test_a_failing_task_fails_the_run_with_a_clear_error(tmp_path):
-    with pytest.raises(
-        KubeslimError,
-        match=r"failed: 'train-model'.*It said: KubeslimError: --batch_size 1000000 is larger",
-    ):
-        run_local(tmp_path, batch_size=10**6)  # valid, but more than the training split
+    photos = tmp_path / "photos"
+    (photos / "cats").mkdir(parents=True)
+    (photos / "cats" / "1.png").write_bytes(b"")  # valid flags, a folder of one class
+    with pytest.raises(KubeslimError) as raised:
+        run_local(tmp_path / "runs", dataset_name="image_folder", source=str(photos))
+    message = str(raised.value)
+    assert "failed: 'convert-dataset'" in message and "It said: KubeslimError: " in message
+    assert f"{photos}: found 1 class folder(s)" in message and "kfp-local.log" in message
