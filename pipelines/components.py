@@ -10,6 +10,8 @@ the project's (``ops/Dockerfile``), with ``kubeslim`` and ``kfp`` installed: no
 compiled.
 """
 
+from typing import NamedTuple
+
 from kfp import dsl
 from kfp.dsl import (
     HTML,
@@ -27,28 +29,27 @@ from kubeslim.pipelines.cluster import DEFAULT_IMAGE
 
 
 @dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
-def fingerprint_source(dataset_name: str, source: str, converted_dataset: str) -> str:
-    """A content fingerprint of what the convert step will read (never cached): the convert
-    step takes it as an input, so its cache key changes exactly when the data does."""
+def fingerprint_inputs(
+    dataset_name: str,
+    source: str,
+    converted_dataset: str,
+    blessed_evaluation: str,
+    model_registry: str,
+) -> NamedTuple("Fingerprints", [("source", str), ("baseline", str)]):
+    """Content fingerprints of what the run depends on (never cached): of what the convert
+    step will read, which convert takes as an input, and of the model in production, which
+    the gate takes; so their cache keys change exactly when the data or that model does."""
+    from collections import namedtuple
+
     from kubeslim.beam.source_fingerprint import source_fingerprint
-
-    fingerprint = source_fingerprint(dataset_name, source, converted_dataset)
-    print(f"source fingerprint: {fingerprint}")
-    return fingerprint
-
-
-@dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
-def fingerprint_baseline(blessed_evaluation: str, model_registry: str) -> str:
-    """The fingerprint of the evaluation the gate compares with (never cached): the gate
-    takes it as an input, so a newly promoted model makes a cached verdict stale."""
     from kubeslim.components.options import GateOptions
     from kubeslim.components.quality_gate import baseline_fingerprint
 
-    fingerprint = baseline_fingerprint(
-        GateOptions(blessed_evaluation=blessed_evaluation, model_registry=model_registry)
-    )
-    print(f"baseline fingerprint: {fingerprint}")
-    return fingerprint
+    source_key = source_fingerprint(dataset_name, source, converted_dataset)
+    gate = GateOptions(blessed_evaluation=blessed_evaluation, model_registry=model_registry)
+    baseline_key = baseline_fingerprint(gate)
+    print(f"data: {source_key}; model in production: {baseline_key}")
+    return namedtuple("Fingerprints", ["source", "baseline"])(source_key, baseline_key)
 
 
 @dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
@@ -66,7 +67,7 @@ def convert_dataset(
 ):
     """Converts a registered data set to sharded TFRecords (a Beam job), or copies the
     ``kubeslim convert`` output ``converted_dataset`` when given; ``beam_options`` are Beam
-    pipeline flags ("" runs the job in this pod). ``source_fingerprint`` (``fingerprint_source``)
+    pipeline flags ("" runs the job in this pod). ``source_fingerprint`` (``fingerprint_inputs``)
     keys the cache and is recorded in the data set's metadata."""
     import shlex
 
@@ -191,7 +192,7 @@ def gate_model(
     """The quality gate: True when top-1 accuracy reaches ``accuracy_threshold`` and is not
     worse than the blessed model's evaluation (``blessed_evaluation``, a directory or
     metrics.json URI, else the latest promotion in ``model_registry``), if there is one.
-    ``baseline_fingerprint`` (``fingerprint_baseline``) only keys the cache."""
+    ``baseline_fingerprint`` (``fingerprint_inputs``) only keys the cache."""
     from kubeslim.components.options import GateOptions
     from kubeslim.components.quality_gate import check_evaluation
 

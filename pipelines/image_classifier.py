@@ -7,8 +7,8 @@ when the pipeline is compiled (``ClusterOptions``): every task runs the project'
 train, evaluate and export request GPUs at run time (``num_gpus``), land on the GPU node pool
 by node selector and tolerate its taint; each step requests CPU and memory. Deterministic
 steps are cached, keyed by the data: a first, never-cached step fingerprints what convert
-will read, and convert takes the fingerprint as an input; another fingerprints the model in
-production, and the gate takes that. The download step retries with
+will read, which convert takes as an input, and the model in production, which the gate
+takes. The download step retries with
 back-off.
 """
 
@@ -53,16 +53,18 @@ def _build(values: dict[str, Any], cluster: ClusterOptions) -> None:
     from kubeslim.pipelines.placement import place_tasks, retry_download
 
     beam_options = values["beam_options"]
-    fingerprint_task = components.fingerprint_source(
+    fingerprint_task = components.fingerprint_inputs(
         dataset_name=values["dataset_name"],
         source=values["source"],
         converted_dataset=values["converted_dataset"],
+        blessed_evaluation=values["blessed_evaluation"],
+        model_registry=values["model_registry"],
     )
     convert_task = components.convert_dataset(
         **CONVERT.pick(values),
         beam_options=beam_options,
         converted_dataset=values["converted_dataset"],
-        source_fingerprint=fingerprint_task.output,
+        source_fingerprint=fingerprint_task.outputs["source"],
     )
     retry_download(convert_task, cluster)
     dataset = convert_task.outputs["dataset"]
@@ -72,21 +74,17 @@ def _build(values: dict[str, Any], cluster: ClusterOptions) -> None:
     )
     model = train_task.outputs["model"]
     evaluate_task = components.evaluate_model(dataset=dataset, model=model, **EVALUATE.pick(values))
-    baseline_task = components.fingerprint_baseline(
-        blessed_evaluation=values["blessed_evaluation"], model_registry=values["model_registry"]
-    )
     gate_task = components.gate_model(
         evaluation=evaluate_task.outputs["evaluation"],
-        baseline_fingerprint=baseline_task.output,
+        baseline_fingerprint=fingerprint_task.outputs["baseline"],
         **GATE.pick(values),
     )
     tasks = [
-        (fingerprint_task, "fingerprint the data", False),
+        (fingerprint_task, "fingerprint the data and the model in production", False),
         (convert_task, "convert (Beam)", False),
         (analyze_task, "analyze (TFT)", False),
         (train_task, "train", True),
         (evaluate_task, "evaluate", True),
-        (baseline_task, "fingerprint the production model", False),
         (gate_task, "quality gate", False),
     ]
     with dsl.If(gate_task.outputs["Output"] == True, name="blessed"):  # noqa: E712
@@ -110,8 +108,7 @@ def _build(values: dict[str, Any], cluster: ClusterOptions) -> None:
             (tflite_task, "convert TFLite", False),
         ]
     place_tasks(tasks, cluster, values["num_gpus"])
-    for task in (fingerprint_task, baseline_task):
-        task.set_caching_options(False)  # they must look at the data and the registry each run
+    fingerprint_task.set_caching_options(False)  # it must look at the data and registry each run
 
 
 PIPELINE = PipelineDefinition(

@@ -8,8 +8,7 @@ from kubeslim.pipelines.pipeline_factory import get_pipeline
 from .specs import IMAGE, compile_spec, executor_of
 
 BEFORE_GATE = {
-    "fingerprint-source",
-    "fingerprint-baseline",
+    "fingerprint-inputs",
     "convert-dataset",
     "analyze-dataset",
     "train-model",
@@ -26,10 +25,10 @@ def test_spec_names_every_step_and_the_gate_guards_export(tmp_path):
     root = spec.root.dag.tasks
     (condition,) = set(root) - BEFORE_GATE
     assert set(root) == BEFORE_GATE | {condition}
-    assert list(root["convert-dataset"].dependent_tasks) == ["fingerprint-source"]
+    assert list(root["convert-dataset"].dependent_tasks) == ["fingerprint-inputs"]
     assert list(root["analyze-dataset"].dependent_tasks) == ["convert-dataset"]
     assert set(root["train-model"].dependent_tasks) == {"convert-dataset", "analyze-dataset"}
-    assert set(root["gate-model"].dependent_tasks) == {"evaluate-model", "fingerprint-baseline"}
+    assert set(root["gate-model"].dependent_tasks) == {"evaluate-model", "fingerprint-inputs"}
     gate = root[condition]
     assert "gate-model-Output" in gate.trigger_policy.condition
     assert "== true" in gate.trigger_policy.condition
@@ -90,19 +89,17 @@ def test_no_node_selector_or_toleration_when_switched_off(tmp_path):
 def test_caching_is_keyed_by_the_data_and_downloads_retry(tmp_path):
     spec, _ = compile_spec(tmp_path)
     root = spec.root.dag.tasks
-    fingerprints = {"fingerprint-source", "fingerprint-baseline"}
-    for name in BEFORE_GATE - fingerprints:
+    for name in BEFORE_GATE - {"fingerprint-inputs"}:
         assert root[name].caching_options.enable_cache, name
-    # The fingerprints of the data and of the model in production run every time, and the
-    # cache keys of convert and of the gate include them.
-    for name in fingerprints:
-        assert not root[name].caching_options.enable_cache, name
-    for task, parameter, producer in (
-        ("convert-dataset", "source_fingerprint", "fingerprint-source"),
-        ("gate-model", "baseline_fingerprint", "fingerprint-baseline"),
+    # The fingerprints of the data and of the model in production are taken every run, and
+    # the cache keys of convert and of the gate include them.
+    assert not root["fingerprint-inputs"].caching_options.enable_cache
+    for task, parameter, output in (
+        ("convert-dataset", "source_fingerprint", "source"),
+        ("gate-model", "baseline_fingerprint", "baseline"),
     ):
-        given = root[task].inputs.parameters[parameter]
-        assert given.task_output_parameter.producer_task == producer
+        given = root[task].inputs.parameters[parameter].task_output_parameter
+        assert (given.producer_task, given.output_parameter_key) == ("fingerprint-inputs", output)
     retry = root["convert-dataset"].retry_policy
     assert retry.max_retry_count == 3
     assert retry.backoff_duration.seconds == 60 and retry.backoff_factor == 2

@@ -22,8 +22,8 @@ def test_run_local_produces_all_artifacts(tmp_path, capsys):
     (run_dir,) = (p for p in tmp_path.iterdir() if p.is_dir())
     assert len(out.splitlines()) < 40 and "executor_input" not in out
     assert "executor_input" in (run_dir / "kfp-local.log").read_text()
-    steps = "fingerprint-source convert-dataset analyze-dataset train-model evaluate-model"
-    steps += " fingerprint-baseline gate-model export-model promote-model freeze-model"
+    steps = "fingerprint-inputs convert-dataset analyze-dataset train-model evaluate-model"
+    steps += " gate-model export-model promote-model freeze-model"
     steps += " convert-tflite"
     for task in steps.split():
         assert re.search(rf"^  {task} +SUCCESS +\d+\.\d s$", out, re.MULTILINE), task

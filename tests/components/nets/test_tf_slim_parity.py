@@ -20,8 +20,8 @@ from ...tf_slim_graphs import SHIPPED, run_tf_slim_checkpoint
 # "Predictions" for every net).
 NOT_BLOCKS = {"AvgPool_0a_7x7", "AvgPool_1a_8x8", "global_pool", "logits", "predictions", "fc8"}
 # Nets also compared with TF-Slim's spatial_squeeze=False, at these input sizes: AlexNet's
-# fully convolutional head gives a 3x3 map of logits at 288, Inception V3's [N, 1, 1, C].
-UNSQUEEZED = {"alexnet_v2": 288, "inception_v3": 299}
+# fully convolutional head gives a 3x3 map of logits at 288, Inception V1's [N, 1, 1, C].
+UNSQUEEZED = {"alexnet_v2": 288, "inception_v1": 224}
 
 
 def assert_equal_to_their_scale(ours: np.ndarray, theirs: np.ndarray) -> float:
@@ -74,5 +74,9 @@ def _assert_unsqueezed_logits_are_tf_slims(name, classes, image_size, checkpoint
     ours = model(images, training=False).numpy()
     assert ours.shape == theirs.shape
     assert_equal_to_their_scale(ours, theirs)
-    if (aux := nets_factory.aux_logits(model)) is not None:
-        assert tuple(aux.shape) == (None, 1, 1, classes)
+
+
+def test_unsqueezed_auxiliary_logits_keep_their_axes():
+    model = nets_factory.build_network("inception_v3", 5, image_size=75, spatial_squeeze=False)
+    assert tuple(model.output.shape) == (None, 1, 1, 5)
+    assert tuple(nets_factory.aux_logits(model).shape) == (None, 1, 1, 5)
