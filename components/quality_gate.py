@@ -10,6 +10,11 @@ from kubeslim.errors import KubeslimError
 from kubeslim.model_spec import METRICS_FILE
 
 
+def _metrics_path(location: str) -> str:
+    """An evaluation's ``metrics.json``: ``location`` itself, or the file in that directory."""
+    return location if location.endswith(".json") else f"{location.rstrip('/')}/{METRICS_FILE}"
+
+
 def read_metrics(location: str) -> dict[str, Any]:
     """An evaluation's ``metrics.json``, from its directory or the file itself; ``gs://`` and
     other remote paths are read through ``tf.io.gfile``.
@@ -19,7 +24,7 @@ def read_metrics(location: str) -> dict[str, Any]:
     """
     import tensorflow as tf
 
-    path = location if location.endswith(".json") else f"{location.rstrip('/')}/{METRICS_FILE}"
+    path = _metrics_path(location)
     if not tf.io.gfile.exists(path):
         raise KubeslimError(f"blessed evaluation {path} not found")
     with tf.io.gfile.GFile(path) as f:
@@ -66,7 +71,7 @@ def baseline_fingerprint(options: GateOptions) -> str:
     location = baseline(options)
     if location is None:
         return "none"
-    path = location if location.endswith(".json") else f"{location.rstrip('/')}/{METRICS_FILE}"
+    path = _metrics_path(location)
     if not tf.io.gfile.exists(path):
         return f"missing {path}"  # the gate itself says so
     with tf.io.gfile.GFile(path, "rb") as f:

@@ -203,81 +203,65 @@ def submit_pipeline(
         raise KubeslimError(
             f"{host} is a multi-user Kubeflow: give --namespace (your profile's namespace)"
         )
+    import kfp  # late: the checks above answer without it
+    import kfp_server_api
+
     with tempfile.TemporaryDirectory() as tmp:
         if not options.cache:
             package_path = _without_caching(package_path, Path(tmp) / package_path.name)
-        return _submit(
-            host, package_path, name, description, version_name, cron, options, parameters, token
-        )
-
-
-def _submit(
-    host: str,
-    package_path: Path,
-    name: str,
-    description: str,
-    version_name: str,
-    cron: str | None,
-    options: SubmitOptions,
-    parameters: dict[str, Any] | None,
-    token: str | None,
-) -> Submission:
-    import kfp
-    import kfp_server_api
-
-    run_name = options.run_name or f"{name} {version_name}"
-    namespace = options.namespace or None
-    try:
-        with warnings.catch_warnings():  # "only works with KFP v2.0.0-beta.2 and later"
-            warnings.simplefilter("ignore", FutureWarning)
-            client = kfp.Client(host=host, existing_token=token, namespace=namespace)
-        pipeline_id = client.get_pipeline_id(name)
-        if pipeline_id is None:
-            pipeline_id = client.upload_pipeline(
-                str(package_path), name, description=description
-            ).pipeline_id
+        run_name = options.run_name or f"{name} {version_name}"
+        namespace = options.namespace or None
         try:
-            version = client.upload_pipeline_version(
-                str(package_path), version_name, pipeline_id=pipeline_id
-            )
+            with warnings.catch_warnings():  # "only works with KFP v2.0.0-beta.2 and later"
+                warnings.simplefilter("ignore", FutureWarning)
+                client = kfp.Client(host=host, existing_token=token, namespace=namespace)
+            pipeline_id = client.get_pipeline_id(name)
+            if pipeline_id is None:
+                pipeline_id = client.upload_pipeline(
+                    str(package_path), name, description=description
+                ).pipeline_id
+            try:
+                version = client.upload_pipeline_version(
+                    str(package_path), version_name, pipeline_id=pipeline_id
+                )
+            except kfp_server_api.ApiException as e:
+                if e.status == 409:
+                    raise KubeslimError(
+                        f"pipeline {name} already has a version named {version_name!r}: KFP "
+                        "requires new names; give another --version_name (the retraining workflow "
+                        "uses the commit and the run's id)"
+                    ) from None
+                raise
+            experiment = client.create_experiment(options.experiment, namespace=namespace)
+            common = {
+                "experiment_id": experiment.experiment_id,
+                "job_name": run_name,
+                "params": parameters or {},
+                "pipeline_id": pipeline_id,
+                "version_id": version.pipeline_version_id,
+            }
+            run_id = recurring_run_id = None
+            if cron:
+                recurring_run_id = client.create_recurring_run(
+                    cron_expression=cron, **common
+                ).recurring_run_id
+                url = f"{host.rstrip('/')}/#/recurringrun/details/{recurring_run_id}"
+            else:
+                run_id = client.run_pipeline(**common).run_id
+                url = f"{host.rstrip('/')}/#/runs/details/{run_id}"
         except kfp_server_api.ApiException as e:
-            if e.status == 409:
-                raise KubeslimError(
-                    f"pipeline {name} already has a version named {version_name!r}: KFP "
-                    "requires new names; give another --version_name (the retraining workflow "
-                    "uses the commit and the run's id)"
-                ) from None
-            raise
-        experiment = client.create_experiment(options.experiment, namespace=namespace)
-        common = {
-            "experiment_id": experiment.experiment_id,
-            "job_name": run_name,
-            "params": parameters or {},
-            "pipeline_id": pipeline_id,
-            "version_id": version.pipeline_version_id,
-        }
-        run_id = recurring_run_id = None
-        if cron:
-            recurring_run_id = client.create_recurring_run(
-                cron_expression=cron, **common
-            ).recurring_run_id
-            url = f"{host.rstrip('/')}/#/recurringrun/details/{recurring_run_id}"
-        else:
-            run_id = client.run_pipeline(**common).run_id
-            url = f"{host.rstrip('/')}/#/runs/details/{run_id}"
-    except kfp_server_api.ApiException as e:
-        detail = redact(_api_error_message(e), token)
-        raise KubeslimError(f"{host} answered HTTP {e.status}: {detail}") from None
-    log.info("submitted %s version %s to %s", name, version_name, host)
-    return Submission(
-        pipeline_id=pipeline_id,
-        version_id=version.pipeline_version_id,
-        version_name=version_name,
-        experiment_id=experiment.experiment_id,
-        run_id=run_id,
-        recurring_run_id=recurring_run_id,
-        url=url,
-    )
+            detail = redact(_api_error_message(e), token)
+            raise KubeslimError(f"{host} answered HTTP {e.status}: {detail}") from None
+        log.info("submitted %s version %s to %s", name, version_name, host)
+        return Submission(
+            pipeline_id=pipeline_id,
+            version_id=version.pipeline_version_id,
+            version_name=version_name,
+            experiment_id=experiment.experiment_id,
+            run_id=run_id,
+            recurring_run_id=recurring_run_id,
+            url=url,
+        )
 
 
 def _without_caching(package_path: Path, copy: Path) -> Path:
