@@ -171,13 +171,13 @@ def evaluate_model(
     from kubeslim.components.evaluate import evaluate
     from kubeslim.components.options import EvalOptions
     from kubeslim.components.report import write_report
+    from kubeslim.pipelines.metrics_artifacts import log_confusion_matrix, log_metrics
 
     result = evaluate(dataset.path, model.path, evaluation.path, EvalOptions.from_mapping(locals()))
     write_report(model.path, result, report.path)
-    for name in ("top1_accuracy", "top5_accuracy", "loss"):
-        metrics.log_metric(name, result[name])
-    metrics.log_metric("num_examples", result["num_examples"])
-    confusion_matrix.log_confusion_matrix(result["class_names"], result["confusion_matrix"])
+    names = ("top1_accuracy", "top5_accuracy", "loss", "num_examples")
+    log_metrics(metrics, {name: result[name] for name in names})
+    log_confusion_matrix(confusion_matrix, result["class_names"], result["confusion_matrix"])
 
 
 @dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)

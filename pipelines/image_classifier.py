@@ -109,6 +109,7 @@ def _build(values: dict[str, Any], cluster: ClusterOptions) -> None:
         ]
     place_tasks(tasks, cluster, values["num_gpus"])
     fingerprint_task.set_caching_options(False)  # it must look at the data and registry each run
+    promote_task.set_caching_options(False)  # the registry may have moved; promoting is idempotent
 
 
 PIPELINE = PipelineDefinition(

@@ -1,6 +1,11 @@
 """Runs a pipeline on this machine with ``kfp.local``: every task a subprocess of this Python
 environment (``SubprocessRunner(use_venv=False)``), or a container of the component image
-(``DockerRunner``), as a cluster runs it. Either way it is the same component code."""
+(``DockerRunner``), as a cluster runs it. Either way it is the same component code.
+
+With ``cache``, ``kfp.local`` keys each task on its component, image, command and inputs,
+as Kubeflow Pipelines does, so a run whose data did not change reuses the outputs of the run
+that computed them; the key does not see the code, so a changed component needs a run
+without the cache."""
 
 import json
 import logging
@@ -10,6 +15,7 @@ import stat
 import tempfile
 import warnings
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +31,7 @@ from kubeslim.pipelines.task_log import TaskResult, last_error, strip_ansi, task
 DEFAULT_PIPELINE_ROOT = Path("runs")
 _EXECUTOR_OUTPUT = "executor_output.json"
 LOG_FILE = "kfp-local.log"
+CACHE_DIR = ".kfp_cache"  # under the pipeline root, where kfp.local keeps its cache entries
 REPORT_FILE = "report.html"
 
 log = logging.getLogger(__name__)
@@ -36,7 +43,8 @@ class LocalRun:
 
     Attributes:
       run_dir: the run's directory under the pipeline root.
-      outputs: ``task/output`` -> path of each output artifact.
+      outputs: ``task/output`` -> path of each output artifact (a cached task's are in the
+        run that computed them).
       metrics: the evaluation metrics (``metrics.json`` of the evaluate task's
         ``evaluation`` output).
       parameters: every parameter's value, defaults included.
@@ -44,7 +52,8 @@ class LocalRun:
       log: every line ``kfp.local`` and the tasks printed.
       gate: the quality gate's verdict, for a pipeline with one.
       report: the HTML report, for a pipeline with one.
-      promoted: the model registry version the run promoted, if it did.
+      promoted: the model registry version the run promoted, if it did (a cached promotion
+        added nothing).
     """
 
     run_dir: Path
@@ -85,6 +94,7 @@ def run_local(
     runner: str = "subprocess",
     image: str | None = None,
     verbose: bool = False,
+    cache: bool = False,
     **params: Any,
 ) -> LocalRun:
     """Runs a registered pipeline (``pipeline_factory.PIPELINES``) locally.
@@ -97,6 +107,8 @@ def run_local(
       image: the component image, for the ``docker`` runner.
       verbose: show everything ``kfp.local`` prints, not a line per task (it is all in the
         run's ``kfp-local.log`` either way).
+      cache: reuse the outputs of an earlier run under ``pipeline_root`` for every task
+        whose inputs are unchanged (a task's key does not include the code it runs).
       **params: pipeline parameters (``kubeslim run-local --help`` lists them); the
         pipeline's defaults for the others.
 
@@ -122,6 +134,8 @@ def run_local(
         else local.SubprocessRunner(use_venv=False),
         pipeline_root=str(root),
         raise_on_error=True,
+        enable_caching=cache,
+        cache_root=str(root / CACHE_DIR),
     )
     # No retries here: a cluster retries a download with back-off over minutes, but a local
     # run's failure (a bad folder, a typo in a mirror) should be said at once.
@@ -150,6 +164,9 @@ def run_local(
                 os.umask(umask)
     new_runs = set(root.glob(f"{name}-*")) - earlier
     run_dir = next(iter(new_runs), None)
+    if run_dir is None and failure is None:  # every task came from the cache
+        run_dir = root / f"{name}-{datetime.now():%Y-%m-%d-%H-%M-%S-%f}"
+        run_dir.mkdir()
     log_path = log_file if run_dir is None else Path(shutil.move(log_file, run_dir / LOG_FILE))
     if failure is not None:
         said = last_error(log_path)
@@ -164,8 +181,10 @@ def run_local(
         for output in sorted(task.iterdir())
         if output.name != _EXECUTOR_OUTPUT
     }
-    (metrics_path,) = run_dir.glob(f"evaluate-*/evaluation/{METRICS_FILE}")
-    metrics = json.loads(metrics_path.read_text())
+    for task in log.tasks:
+        if task.status == "CACHED":
+            outputs.update(_cached_outputs(root / CACHE_DIR, task))
+    metrics = json.loads((_output(outputs, "evaluate-", "evaluation") / METRICS_FILE).read_text())
     return LocalRun(
         run_dir=run_dir,
         outputs=outputs,
@@ -173,10 +192,33 @@ def run_local(
         parameters=values,
         tasks=log.tasks,
         log=log_path,
-        gate=_gate_verdict(run_dir),
-        report=_report(run_dir),
+        gate=_gate_verdict(_output(outputs, "gate-", "decision")),
+        report=_report(_output(outputs, "evaluate-", "report"), run_dir),
         promoted=_promoted(run_dir, values),
     )
+
+
+def _output(outputs: dict[str, Path], task_prefix: str, name: str) -> Path | None:
+    """The output ``name`` of the task whose name starts with ``task_prefix``, if it ran."""
+    return next(
+        (
+            path
+            for key, path in outputs.items()
+            if key.startswith(task_prefix) and key.endswith(f"/{name}")
+        ),
+        None,
+    )
+
+
+def _cached_outputs(cache_root: Path, task: TaskResult) -> dict[str, Path]:
+    """A cache hit's output artifacts, from ``kfp.local``'s cache entry (they are in the run
+    that computed them)."""
+    (entry,) = cache_root.glob(f"{task.cache_key}*.json")
+    return {
+        f"{task.name}/{name}": Path(value["uri"])
+        for name, value in sorted(json.loads(entry.read_text()).items())
+        if isinstance(value, dict) and "uri" in value
+    }
 
 
 def _promoted(run_dir: Path, values: dict[str, Any]) -> str | None:
@@ -188,9 +230,8 @@ def _promoted(run_dir: Path, values: dict[str, Any]) -> str | None:
     return f"{values['model_registry'].rstrip('/')}/{version}" if version else None
 
 
-def _gate_verdict(run_dir: Path) -> str | None:
+def _gate_verdict(decision: Path | None) -> str | None:
     """The gate's decision, ``blessed: ...`` or ``not blessed: ...``."""
-    decision = next(run_dir.glob("gate-*/decision"), None)
     if decision is None:
         return None
     verdict = decision.read_text().split("\n\n", 1)[-1].strip()
@@ -201,10 +242,9 @@ def _gate_verdict(run_dir: Path) -> str | None:
     )
 
 
-def _report(run_dir: Path) -> Path | None:
+def _report(report: Path | None, run_dir: Path) -> Path | None:
     """The evaluation's report as ``report.html`` in the run directory, so a browser opens
     it as a page (KFP names the artifact ``report``, without a suffix)."""
-    report = next(run_dir.glob("evaluate-*/report"), None)
     if report is None:
         return None
     return Path(shutil.copyfile(report, run_dir / REPORT_FILE))

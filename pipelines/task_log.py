@@ -1,6 +1,7 @@
 """What a local run shows: ``kfp.local`` prints every task's executor input, streamed logs
 and outputs; ``TaskLog`` takes that output, keeps all of it in a log file, and shows one line
-per task (name, status, seconds) as each ends, or everything with ``verbose``."""
+per task (name, status, seconds) as each ends, or everything with ``verbose``. A task the
+local cache answered shows as ``CACHED``."""
 
 import contextlib
 import io
@@ -16,6 +17,7 @@ from typing import TextIO
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _STARTED = re.compile(r"Executing task '([^']+)'")
 _ENDED = re.compile(r"Task '([^']+)' finished with status (\w+)")
+_CACHED = re.compile(r"Task (\S+) cache hit \(key=([0-9a-f]+)\)")
 _SKIPPED = re.compile(r"Skipping (?:conditional )?task (\S+?):? (.*)")
 _ERROR = re.compile(r"^([\w.]*(?:Error|Exception)): (.+)$")
 
@@ -28,8 +30,9 @@ def strip_ansi(text: str) -> str:
 @dataclass(frozen=True)
 class TaskResult:
     name: str
-    status: str  # SUCCESS, FAILURE or SKIPPED
+    status: str  # SUCCESS, FAILURE, SKIPPED or CACHED
     seconds: float | None
+    cache_key: str = ""  # a cache hit's key, as far as kfp.local logs it (its first digits)
 
 
 class TaskLog(io.TextIOBase):
@@ -60,7 +63,9 @@ class TaskLog(io.TextIOBase):
         self.console.flush()
 
     def _follow(self, line: str) -> None:
-        if started := _STARTED.search(line):
+        if cached := _CACHED.search(line):
+            self._add(TaskResult(cached.group(1), "CACHED", None, cached.group(2)))
+        elif started := _STARTED.search(line):
             self._started[started.group(1)] = time.monotonic()
         elif ended := _ENDED.search(line):
             name = ended.group(1)

@@ -75,13 +75,15 @@ def evaluate_word2vec(
     and the nearest neighbours of ``neighbours_of`` (comma-separated words)."""
     from kubeslim.components.text.word2vec import evaluate_embeddings
     from kubeslim.components.text.word2vec_options import Word2VecEvalOptions
+    from kubeslim.pipelines.metrics_artifacts import log_metrics
 
     options = Word2VecEvalOptions.from_mapping(locals())
     result = evaluate_embeddings(model.path, corpus.path, evaluation.path, options)
+    values = {"vocabulary_size": result["vocabulary_size"]}
     if "analogies" in result:
-        metrics.log_metric("analogy_accuracy", result["analogies"]["accuracy"])
-        metrics.log_metric("analogy_questions", result["analogies"]["questions"])
-    metrics.log_metric("vocabulary_size", result["vocabulary_size"])
+        values["analogy_accuracy"] = result["analogies"]["accuracy"]
+        values["analogy_questions"] = result["analogies"]["questions"]
+    log_metrics(metrics, values)
 
 
 @dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
@@ -120,10 +122,10 @@ def evaluate_language_model(
 ):
     """Perplexity of every split of the corpus under the trained model."""
     from kubeslim.components.text.ptb_lm import evaluate_language_model as evaluate
+    from kubeslim.pipelines.metrics_artifacts import log_metrics
 
     result = evaluate(model.path, corpus.path, evaluation.path)
-    for split, value in result["perplexity"].items():
-        metrics.log_metric(f"{split}_perplexity", value)
+    log_metrics(metrics, {f"{s}_perplexity": v for s, v in result["perplexity"].items()})
 
 
 @dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
@@ -165,12 +167,11 @@ def evaluate_translation(
     for the model's own)."""
     from kubeslim.components.text.translation_options import TranslationEvalOptions
     from kubeslim.components.text.translator import write_evaluation
+    from kubeslim.pipelines.metrics_artifacts import log_metrics
 
     options = TranslationEvalOptions.from_mapping(locals())
     result = write_evaluation(model.path, corpus.path, evaluation.path, options)
-    metrics.log_metric("bleu", result["bleu"])
-    metrics.log_metric("exact_match", result["exact_match"])
-    metrics.log_metric("sentences", result["sentences"])
+    log_metrics(metrics, {name: result[name] for name in ("bleu", "exact_match", "sentences")})
 
 
 @dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)

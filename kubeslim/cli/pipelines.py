@@ -78,6 +78,13 @@ def _parameter_flags(parser: argparse.ArgumentParser, argv: Sequence[str]) -> No
         "kfp-local.log), not a line per task",
     )
     parser.add_argument(
+        "--cache",
+        action="store_true",
+        help="reuse an earlier run's outputs (under --pipeline_root) for every task whose "
+        "inputs are unchanged, as Kubeflow does; the key does not see code changes, so it is "
+        "off by default here",
+    )
+    parser.add_argument(
         "--fail_on_gate",
         action="store_true",
         help="exit non-zero when the quality gate does not bless the model (for CI)",
@@ -115,11 +122,14 @@ def _run_local(run: Invocation) -> None:
         runner=run.runner,
         image=run.image,
         verbose=run.verbose,
+        cache=run.cache,
         **parameters,
     )
     m = result.metrics
     seconds = sum(t.seconds or 0 for t in result.tasks)
-    print(f"\n{len(result.tasks)} tasks in {seconds:.0f} s: run {result.run_dir}")
+    cached = sum(t.status == "CACHED" for t in result.tasks)
+    reused = f" ({cached} from the cache)" if cached else ""
+    print(f"\n{len(result.tasks)} tasks{reused} in {seconds:.0f} s: run {result.run_dir}")
     if run.pipeline == "image_classifier":
         print(
             f"Test top-1 accuracy: {m['top1_accuracy']:.4f} "
@@ -136,8 +146,9 @@ def _run_local(run: Invocation) -> None:
         print(f"Report: {result.report}")
     print(f"Log: {result.log}")
     print("Outputs, in the run's directory:")
-    for name in result.outputs:
-        print(f"  {name}")
+    for name, path in result.outputs.items():
+        inside = path.is_relative_to(result.run_dir)
+        print(f"  {name}" if inside else f"  {name}  (cached: {path})")
     if run.fail_on_gate and result.gate is not None and not result.gate.startswith("blessed"):
         raise KubeslimError(f"--fail_on_gate: the quality gate said {result.gate}")
 

@@ -29,6 +29,9 @@ def test_promotions_are_new_versions_and_latest_moves_last(tmp_path, export_dir,
     assert latest_version(registry) is None and latest_evaluation(registry) is None
     first = _evaluation(tmp_path / "e1", 0.95)
     assert promote(registry, str(export_dir), str(first)) == 1
+    # The same model and evaluation again (a re-run whose steps came from the cache): nothing
+    # new; a new evaluation of it is a new version.
+    assert promote(registry, str(export_dir), str(first)) == 1
     assert promote(registry, str(export_dir), str(_evaluation(tmp_path / "e2", 0.97))) == 2
     assert latest_version(registry) == 2
     with tf.io.gfile.GFile(latest_evaluation(registry)) as f:

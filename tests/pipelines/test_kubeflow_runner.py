@@ -100,6 +100,11 @@ def test_caching_is_keyed_by_the_data_and_downloads_retry(tmp_path):
     ):
         given = root[task].inputs.parameters[parameter].task_output_parameter
         assert (given.producer_task, given.output_parameter_key) == ("fingerprint-inputs", output)
+    # Promoting looks at the registry, which may have moved since: never from the cache.
+    (condition,) = set(root) - BEFORE_GATE
+    inner = spec.components[root[condition].component_ref.name].dag.tasks
+    assert not inner["promote-model"].caching_options.enable_cache
+    assert all(inner[name].caching_options.enable_cache for name in AFTER_GATE - {"promote-model"})
     retry = root["convert-dataset"].retry_policy
     assert retry.max_retry_count == 3
     assert retry.backoff_duration.seconds == 60 and retry.backoff_factor == 2

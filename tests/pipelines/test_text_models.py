@@ -52,7 +52,7 @@ def test_each_text_pipeline_is_a_placed_typed_dag(tmp_path, pipeline):
 
 
 def test_translation_pipeline_runs_locally_to_the_bar(tmp_path):
-    run = run_local(tmp_path / "runs", "translation", config_overrides="epochs=2")
+    run = run_local(tmp_path / "runs", "translation", cache=True, config_overrides="epochs=2")
     assert run.metrics["sentences"] == 1_000
     assert run.metrics["exact_match"] >= 0.9 and run.metrics["bleu"] >= 90
     translations = (run.outputs["evaluate-translation/evaluation"] / "translations.txt").read_text()
@@ -63,3 +63,10 @@ def test_translation_pipeline_runs_locally_to_the_bar(tmp_path):
     vocabulary = run.outputs["publish-vocabulary/vocabulary"]
     assert (vocabulary / "vocabulary_target.txt").read_text().startswith("mille\n")
     assert (vocabulary / "transform" / "transform_fn" / "saved_model.pb").is_file()
+    # Run again with nothing changed, every task comes from the cache: nothing runs, and the
+    # outputs are the first run's.
+    again = run_local(tmp_path / "runs", "translation", cache=True, config_overrides="epochs=2")
+    assert again.run_dir != run.run_dir and {t.status for t in again.tasks} == {"CACHED"}
+    assert [t.name for t in again.tasks] == [t.name for t in run.tasks]
+    assert again.outputs == run.outputs and again.metrics == run.metrics
+    assert (again.run_dir / "kfp-local.log").is_file()
