@@ -2,6 +2,7 @@
 to the issue's bar (exact match >= 0.9, BLEU >= 90 on held-out numbers) in seconds of CPU
 training, with resume, the CLI decoder and a SavedModel that takes raw strings."""
 
+import json
 import subprocess
 import sys
 
@@ -18,17 +19,46 @@ from kubeslim.model_spec import servable_dir
 
 from ...serving import assert_served_as_loaded
 
+MIRRORED_SCRIPT = """
+import json
+import logging
+import sys
+import tensorflow as tf
+
+logging.basicConfig(level=logging.INFO)
+
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from kubeslim.components.text import translation
+from kubeslim.components.text.translation_options import get_config
+
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+record = translation.train_translation_model(
+    sys.argv[1], sys.argv[2], get_config("small", epochs=2), strategy=strategy
+)
+print("replicas", strategy.num_replicas_in_sync)
+print(json.dumps(record["history"]))
+"""
+
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, numbers_dir):
+    """numbers_enfr's first two epochs mirrored over two devices (two logical CPU devices stand
+    in for two GPUs; TF fixes devices at start, hence a process), scored, then resumed in this
+    process, on one device, to the small configuration's four."""
     model_dir = tmp_path_factory.mktemp("translation") / "model"
-    first = translation.train_translation_model(
-        numbers_dir, model_dir, get_config("small", epochs=2)
+    mirrored = subprocess.run(
+        [sys.executable, "-c", MIRRORED_SCRIPT, str(numbers_dir), str(model_dir)],
+        capture_output=True,
+        text=True,
+        check=True,
     )
+    first = {"history": json.loads(mirrored.stdout.splitlines()[-1])}
+    mirrored_scores = translator.evaluate_translation(model_dir, numbers_dir, "test")
     record = translation.train_translation_model(
         numbers_dir, model_dir, get_config("small")
     )  # resumes
-    return model_dir, first, record
+    return model_dir, first, record, mirrored, mirrored_scores
 
 
 def test_pairs_go_to_the_smallest_bucket_that_holds_them():
@@ -69,7 +99,7 @@ def test_self_test_trains_decodes_and_exports_a_tiny_sampled_softmax_model(tmp_p
 
 
 def test_numbers_enfr_is_learnt_to_the_bar_and_resumes(trained):
-    model_dir, first, record = trained
+    model_dir, first, record, _, _ = trained
     assert [h["epoch"] for h in record["history"]] == [1, 2, 3, 4]
     assert record["history"][:2] == first["history"]  # resumed, not retrained
     assert tf.train.latest_checkpoint(str(model_dir)).endswith("translate.ckpt-4")
@@ -82,7 +112,7 @@ def test_numbers_enfr_is_learnt_to_the_bar_and_resumes(trained):
 
 
 def test_the_savedmodel_translates_raw_strings_as_the_trainers_decoder(trained, tmp_path):
-    model_dir, _, record = trained
+    model_dir, _, record, _, _ = trained
     scores = translator.evaluate_translation(model_dir, record["corpus_dir"], "test")
     translator.export_translator(model_dir, tmp_path / "export")
     served = tf.saved_model.load(str(servable_dir(tmp_path / "export"))).signatures[
@@ -100,7 +130,7 @@ def test_translate_reads_arguments_or_standard_input(trained, capsys, monkeypatc
 
     from kubeslim.cli import main
 
-    model_dir, _, _ = trained
+    model_dir, *_ = trained
     command = ["translate", "--model_dir", str(model_dir)]
     assert main([*command, "one hundred and one", "twenty-one"]) == 0
     by_argument = capsys.readouterr().out
@@ -121,34 +151,8 @@ def test_bad_corpora_and_options_are_named(corpus_dir, tmp_path):
         translation.load_model(tmp_path)
 
 
-MIRRORED_SCRIPT = """
-import logging
-import sys
-import tensorflow as tf
-
-logging.basicConfig(level=logging.INFO)
-
-cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from kubeslim.components.text import translation
-from kubeslim.components.text.translation_options import get_config
-
-strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-translation.train_translation_model(
-    sys.argv[1], sys.argv[2], get_config("small", epochs=2), strategy=strategy
-)
-print("replicas", strategy.num_replicas_in_sync)
-"""
-
-
-def test_training_mirrored_over_two_devices_splits_batches_and_learns(numbers_dir, tmp_path):
-    # Two logical CPU devices stand in for two GPUs; TF fixes devices at start, hence a process.
-    result = subprocess.run(
-        [sys.executable, "-c", MIRRORED_SCRIPT, str(numbers_dir), str(tmp_path / "model")],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert "replicas 2" in result.stdout and "training on 2 replica(s)" in result.stderr
-    scores = translator.evaluate_translation(tmp_path / "model", numbers_dir, "test")
+def test_training_mirrored_over_two_devices_splits_batches_and_learns(trained):
+    _, first, _, mirrored, scores = trained
+    assert "replicas 2" in mirrored.stdout and "training on 2 replica(s)" in mirrored.stderr
+    assert [h["epoch"] for h in first["history"]] == [1, 2]
     assert scores["exact_match"] >= 0.9
