@@ -131,7 +131,8 @@ def convert_corpus(
 
     Args:
       output_dir: the directory to write.
-      options: which corpus, from where (``ConvertTextOptions``; its defaults if None).
+      options: which corpus, from where, with what vocabulary limits
+        (``ConvertTextOptions``; its defaults if None).
       beam_args: Beam pipeline options.
       corpus: a corpus instance to convert instead of ``options.corpus_name`` (one built with
         other files, as tests do).
@@ -150,6 +151,10 @@ def convert_corpus(
 
     options = options or ConvertTextOptions()
     corpus = corpus or get_corpus(options.corpus_name)
+    if options.min_count:
+        corpus.min_count = options.min_count
+    if options.vocabulary_size:
+        corpus.vocabulary_size = options.vocabulary_size
     cache = cache_dir(options.cache_dir, corpus.name)
     source = options.source or None
     output = OutputDir(

@@ -91,10 +91,24 @@ class ConvertTextOptions(Options):
 
     corpus_name: str = option(
         "pydoc_text",
-        "the corpus (pydoc_text and numbers_enfr are embedded)",
+        "the corpus (pydoc_text and numbers_enfr are embedded; text_files is your own)",
         choices=lambda: sorted(CORPORA),
         aliases=("corpus",),
     )
-    source: str = option("", SOURCE_HELP)
+    source: str = option(
+        "", SOURCE_HELP + "; for text_files, a glob pattern of UTF-8 files, a sentence per line"
+    )
+    min_count: int = option(
+        0,
+        "words seen fewer times in the train split are out of vocabulary; 0 keeps the "
+        "corpus's own rule (5 for pydoc_text, text8 and text_files)",
+        check=at_least(0),
+    )
+    vocabulary_size: int = option(
+        0,
+        "at most this many words per vocabulary, the most frequent; 0 keeps the corpus's own "
+        "limit (10,000 for ptb, 40,000 for wmt_enfr)",
+        check=at_least(0),
+    )
     cache_dir: str = option("", CACHE_HELP, cli_only=True)
     overwrite: bool = overwrite_option()

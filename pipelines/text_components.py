@@ -9,10 +9,18 @@ from kubeslim.pipelines.cluster import DEFAULT_IMAGE
 
 
 @dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
-def convert_text(corpus_name: str, source: str, beam_options: str, corpus: Output[Dataset]):
-    """Converts a registered text corpus to token-id TFRecords with its tensorflow-transform
-    vocabularies (a Beam job); ``beam_options`` are Beam pipeline flags ("" runs the job in
-    this pod)."""
+def convert_text(
+    corpus_name: str,
+    source: str,
+    min_count: int,
+    vocabulary_size: int,
+    beam_options: str,
+    corpus: Output[Dataset],
+):
+    """Converts a registered text corpus (or your own, ``text_files``) to token-id TFRecords
+    with its tensorflow-transform vocabularies, within the vocabulary limits given (0: the
+    corpus's own), as a Beam job; ``beam_options`` are Beam pipeline flags ("" runs the job
+    in this pod)."""
     import shlex
 
     from kubeslim.beam.convert_text import convert_corpus

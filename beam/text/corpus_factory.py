@@ -5,6 +5,7 @@ from kubeslim.beam.text.numbers_enfr import NumbersEnfr
 from kubeslim.beam.text.ptb import Ptb
 from kubeslim.beam.text.pydoc_text import PydocText
 from kubeslim.beam.text.text8 import Text8
+from kubeslim.beam.text.text_files import TextFiles
 from kubeslim.beam.text.wmt_enfr import WmtEnfr
 from kubeslim.errors import KubeslimError
 
@@ -13,6 +14,7 @@ CORPORA: dict[str, type[TextCorpus]] = {
     "ptb": Ptb,
     "pydoc_text": PydocText,
     "text8": Text8,
+    "text_files": TextFiles,
     "wmt_enfr": WmtEnfr,
 }
 
