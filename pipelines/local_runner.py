@@ -52,8 +52,8 @@ class LocalRun:
       log: every line ``kfp.local`` and the tasks printed.
       gate: the quality gate's verdict, for a pipeline with one.
       report: the HTML report, for a pipeline with one.
-      promoted: the model registry version the run promoted, if it did (a cached promotion
-        added nothing).
+      promoted: the model registry version holding the run's model, when its promote step
+        ran (the existing version when the registry already had that model).
     """
 
     run_dir: Path
@@ -199,7 +199,8 @@ def run_local(
 
 
 def _output(outputs: dict[str, Path], task_prefix: str, name: str) -> Path | None:
-    """The output ``name`` of the task whose name starts with ``task_prefix``, if it ran."""
+    """The output ``name`` of the task whose name starts with ``task_prefix``, if it ran or
+    came from the cache."""
     return next(
         (
             path
@@ -222,7 +223,8 @@ def _cached_outputs(cache_root: Path, task: TaskResult) -> dict[str, Path]:
 
 
 def _promoted(run_dir: Path, values: dict[str, Any]) -> str | None:
-    """``REGISTRY/N`` when the run's promote step added version N."""
+    """``REGISTRY/N`` when the run's promote step put its model in version N (or found it
+    there already)."""
     record = next(run_dir.glob(f"promote-*/{_EXECUTOR_OUTPUT}"), None)
     if record is None:
         return None
