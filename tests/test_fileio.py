@@ -208,7 +208,8 @@ def _complete(out: Path) -> bool:
 
 @pytest.mark.parametrize("mode", ["exchange", "renames"])
 def test_a_kill_at_any_instant_of_a_replacement_leaves_the_old_or_the_new_output(tmp_path, mode):
-    """SIGKILLs a loop of replacements at 60 random instants. With an atomic exchange the
+    """SIGKILLs a loop of replacements of a complete output at 60 random instants (on a slow
+    machine, some before the first replacement finished). With an atomic exchange the
     final path holds a complete output at every instant; with two renames, the next run
     puts a complete one back. Either way no leftover survives the next run."""
     if mode == "exchange":
@@ -218,6 +219,9 @@ def test_a_kill_at_any_instant_of_a_replacement_leaves_the_old_or_the_new_output
         if not fileio._exchange(probe / "a", probe / "b"):
             pytest.skip("this file system cannot exchange two directories")
     out = tmp_path / "out"
+    with fileio.OutputDir(out, "test").staging() as tmp:  # the old output of the first kill
+        for f in range(20):
+            (tmp / f"part-{f:02d}").write_text("old\n" * 200)
     rng = random.Random(13)
     interrupted = 0  # kills that left something beside the output for the next run
     for _ in range(60):
