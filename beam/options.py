@@ -91,12 +91,15 @@ class ConvertTextOptions(Options):
 
     corpus_name: str = option(
         "pydoc_text",
-        "the corpus (pydoc_text and numbers_enfr are embedded; text_files is your own)",
+        "the corpus (pydoc_text and numbers_enfr are embedded; text_files and parallel_files "
+        "are your own)",
         choices=lambda: sorted(CORPORA),
         aliases=("corpus",),
     )
     source: str = option(
-        "", SOURCE_HELP + "; for text_files, a glob pattern of UTF-8 files, a sentence per line"
+        "",
+        SOURCE_HELP + "; for text_files, a glob pattern of UTF-8 files, a sentence per line; "
+        "for parallel_files, 'SOURCE_GLOB,TARGET_GLOB', files aligned line by line",
     )
     min_count: int = option(
         0,
@@ -107,7 +110,7 @@ class ConvertTextOptions(Options):
     vocabulary_size: int = option(
         0,
         "at most this many words per vocabulary, the most frequent; 0 keeps the corpus's own "
-        "limit (10,000 for ptb, 40,000 for wmt_enfr)",
+        "limit (10,000 for ptb, 40,000 for wmt_enfr and parallel_files)",
         check=at_least(0),
     )
     cache_dir: str = option("", CACHE_HELP, cli_only=True)

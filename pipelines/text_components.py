@@ -17,10 +17,10 @@ def convert_text(
     beam_options: str,
     corpus: Output[Dataset],
 ):
-    """Converts a registered text corpus (or your own, ``text_files``) to token-id TFRecords
-    with its tensorflow-transform vocabularies, within the vocabulary limits given (0: the
-    corpus's own), as a Beam job; ``beam_options`` are Beam pipeline flags ("" runs the job
-    in this pod)."""
+    """Converts a registered text corpus (or your own: ``text_files``, ``parallel_files``) to
+    token-id TFRecords with its tensorflow-transform vocabularies, within the vocabulary limits
+    given (0: the corpus's own), as a Beam job; ``beam_options`` are Beam pipeline flags ("" runs
+    the job in this pod)."""
     import shlex
 
     from kubeslim.beam.convert_text import convert_corpus

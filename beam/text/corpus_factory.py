@@ -2,6 +2,7 @@
 
 from kubeslim.beam.text.base import TextCorpus
 from kubeslim.beam.text.numbers_enfr import NumbersEnfr
+from kubeslim.beam.text.parallel_files import ParallelFiles
 from kubeslim.beam.text.ptb import Ptb
 from kubeslim.beam.text.pydoc_text import PydocText
 from kubeslim.beam.text.text8 import Text8
@@ -11,6 +12,7 @@ from kubeslim.errors import KubeslimError
 
 CORPORA: dict[str, type[TextCorpus]] = {
     "numbers_enfr": NumbersEnfr,
+    "parallel_files": ParallelFiles,
     "ptb": Ptb,
     "pydoc_text": PydocText,
     "text8": Text8,

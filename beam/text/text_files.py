@@ -22,6 +22,36 @@ def split_of(line: str) -> str:
     return _SPLIT_OF_BUCKET.get(bucket, "train")
 
 
+def matching_files(source: str, flag: str = "--source") -> list[str]:
+    """The files (not folders) the glob ``source`` matches, sorted.
+
+    Raises:
+      KubeslimError: it matches no file.
+    """
+    import tensorflow as tf
+
+    paths = sorted(p for p in tf.io.gfile.glob(source) if not tf.io.gfile.isdir(p))
+    if not paths:
+        raise KubeslimError(f"{flag} {source!r} matches no file")
+    return paths
+
+
+def utf8_lines(path: str) -> Iterator[tuple[int, str]]:
+    """``path``'s lines, numbered from 1, decoded as UTF-8.
+
+    Raises:
+      KubeslimError: a line is not UTF-8; the message names the file and the line.
+    """
+    import tensorflow as tf
+
+    with tf.io.gfile.GFile(path, "rb") as f:
+        for number, raw in enumerate(f, 1):
+            try:
+                yield number, raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise KubeslimError(f"{path}, line {number}: not UTF-8 ({e})") from None
+
+
 class TextFiles(TextCorpus):
     name = "text_files"
     min_count = 5
@@ -31,23 +61,12 @@ class TextFiles(TextCorpus):
         self.paths: list[str] = []
 
     def prepare(self, cache_dir: Path, source: str | None) -> None:
-        import tensorflow as tf
-
         if not source:
             raise KubeslimError("--corpus text_files needs --source PATTERN (e.g. 'text/*.txt')")
-        self.paths = sorted(p for p in tf.io.gfile.glob(source) if not tf.io.gfile.isdir(p))
-        if not self.paths:
-            raise KubeslimError(f"--source {source!r} matches no file")
+        self.paths = matching_files(source)
 
     def lines(self, split: str) -> Iterator[str]:
-        import tensorflow as tf
-
         for path in self.paths:
-            with tf.io.gfile.GFile(path, "rb") as f:
-                for number, raw in enumerate(f, 1):
-                    try:
-                        line = raw.decode("utf-8")
-                    except UnicodeDecodeError as e:
-                        raise KubeslimError(f"{path}, line {number}: not UTF-8 ({e})") from None
-                    if (tokens := line.split()) and split_of(line.strip()) == split:
-                        yield " ".join([*tokens, EOS])
+            for _, line in utf8_lines(path):
+                if (tokens := line.split()) and split_of(line.strip()) == split:
+                    yield " ".join([*tokens, EOS])

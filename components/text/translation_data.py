@@ -30,7 +30,7 @@ def read_parallel_descriptor(corpus_dir: str | Path) -> dict[str, Any]:
     if descriptor.get("features") != [SOURCE, TARGET]:
         raise KubeslimError(
             f"{corpus_dir} is not a parallel corpus (its features: {descriptor.get('features')}); "
-            "convert one such as numbers_enfr or wmt_enfr"
+            "convert one such as numbers_enfr, wmt_enfr or your own parallel_files"
         )
     return descriptor
 
