@@ -174,8 +174,8 @@ def test_text8_is_one_split_cut_into_lines_with_rare_words_unknown(tmp_path):
 def test_bad_archives_and_names_are_named(tmp_path):
     with pytest.raises(
         KubeslimError,
-        match="unknown corpus 'wiki'; known: numbers_enfr, ptb, pydoc_text, text8, "
-        "text_files, wmt_enfr",
+        match="unknown corpus 'wiki'; known: numbers_enfr, parallel_files, ptb, pydoc_text, "
+        "text8, text_files, wmt_enfr",
     ):
         get_corpus("wiki")
     mirror = tmp_path / "mirror"
