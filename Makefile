@@ -14,7 +14,7 @@ PIPELINE_ROOT ?= runs
 TEXT_PIPELINES := word2vec language_model translation
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test compile-pipeline compile-pipelines run-local run-word2vec run-language-model run-translation test-containers image image-gpu bench bench-convert bench-input bench-train bench-text docs lint format lock clean
+.PHONY: help install demo test test-dask compile-pipeline compile-pipelines run-local run-word2vec run-language-model run-translation test-containers image image-gpu bench bench-convert bench-input bench-train bench-text docs lint format lock clean
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -32,6 +32,9 @@ demo: install compile-pipeline run-local ## Compile the pipeline, then run it lo
 
 test: install ## Run the test suite (everything but the container tier)
 	$(PY) -m pytest
+
+test-dask: install ## Start a Dask cluster (scheduler, 2 workers on 127.0.0.1), run every Beam job on it, stop it
+	$(PY) -m pytest -o addopts="--import-mode=importlib -ra" -p no:cacheprovider tests/dask
 
 test-containers: install ## Build the CPU image (Docker set up if needed) and run both pipelines in it
 	ops/test-containers.sh

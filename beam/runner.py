@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 # Runners known by a short name beyond Beam's own list (StandardOptions.KNOWN_RUNNER_NAMES).
-_SHORT_RUNNERS = {"DaskRunner": "apache_beam.runners.dask.dask_runner.DaskRunner"}
+_SHORT_RUNNERS = {"DaskRunner": "kubeslim.beam.dask_runner.DaskRunner"}
 
 
 def check_beam_args(args: Sequence[str], own_flags: Sequence[str] = ()) -> list[str]:
@@ -104,7 +104,8 @@ def _check_runner(runner: str) -> None:
 
 
 def make_pipeline_options(beam_args: Sequence[str]) -> PipelineOptions:
-    """Beam options from the command line; without ``--runner``, the local FnApiRunner.
+    """Beam options from the command line; without ``--runner``, the local FnApiRunner; a
+    short runner name Beam does not expand (``DaskRunner``) is expanded.
 
     FnApiRunner is the engine Beam's DirectRunner runs batch jobs on (and honours
     ``--direct_running_mode`` and ``--direct_num_workers``); naming it directly skips the
@@ -114,6 +115,7 @@ def make_pipeline_options(beam_args: Sequence[str]) -> PipelineOptions:
     standard = options.view_as(StandardOptions)
     if standard.runner is None:
         standard.runner = DEFAULT_RUNNER
+    standard.runner = _SHORT_RUNNERS.get(standard.runner, standard.runner)
     log.info("Beam runner: %s", standard.runner)
     return options
 

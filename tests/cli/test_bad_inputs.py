@@ -59,7 +59,11 @@ CASES = [
     (f"{CONVERT} extra", "'extra'"),
     (f"{CONVERT} --direct_num_workers=x", "--direct_num_workers"),
     (f"{CONVERT} --direct_running_mode=bogus", "--direct_running_mode"),
-    (f"{CONVERT} --runner DaskRunner", "dask"),
+    (
+        f"{CONVERT} --runner DaskRunner --dask_client_address 127.0.0.1:9 "
+        "--dask_connection_timeout 2",
+        "cannot reach the Dask scheduler at 127.0.0.1:9",
+    ),
     (f"{CONVERT} --strict=yes", "--strict"),
     (f"{CONVERT} --dataset_name", "--dataset_name"),
     # convert-text
