@@ -308,6 +308,7 @@ def convert_dataset(
                 f"--num_shards names split {split!r}; {dataset_name} has: {', '.join(shards)}"
             )
         shards[split] = n
+    pipeline_options = make_pipeline_options(beam_args)  # also the file systems' options
     dataset.prepare(cache, source)
     class_names = dataset.class_names()
     dataset_spec.check_class_names(class_names, dataset_name)
@@ -315,7 +316,7 @@ def convert_dataset(
     tasks = plan_shards(dataset.split_records(seed), shards, seed)
     log.info("converting %s: %d shards into %s", dataset_name, len(tasks), output.path)
     with output.staging() as tmp, worker_errors_as_user_errors():
-        pipeline = beam.Pipeline(options=make_pipeline_options(beam_args))
+        pipeline = beam.Pipeline(options=pipeline_options)
         _ = (
             pipeline
             | "PlanShards" >> beam.Create(tasks)

@@ -163,6 +163,7 @@ def convert_corpus(
         overwrite=options.overwrite,
         inputs={"--source": source, "--cache_dir": cache},
     )
+    pipeline_options = make_pipeline_options(beam_args)  # also the file systems' options
     corpus.prepare(cache, source)
     metadata = dataset_metadata.DatasetMetadata(
         schema_utils.schema_from_feature_spec(
@@ -181,7 +182,7 @@ def convert_corpus(
             corpus.name,
             ", ".join(f"{s} {n:,} records" for s, n in counts.items()),
         )
-        with beam.Pipeline(options=make_pipeline_options(beam_args)) as pipeline:
+        with beam.Pipeline(options=pipeline_options) as pipeline:
             with tft_beam.Context(temp_dir=str(tmp / "tft_tmp")):
                 raw = {
                     split: pipeline

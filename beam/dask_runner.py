@@ -26,6 +26,8 @@ from typing import Any
 import apache_beam as beam
 from apache_beam import pvalue
 from apache_beam.internal import pickler
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.pipeline import AppliedPTransform, PipelineVisitor
 from apache_beam.runners.common import DoFnRunner, DoFnState, Receiver
 from apache_beam.runners.dask import dask_runner as beam_dask
@@ -56,7 +58,7 @@ class DaskRunner(beam_dask.DaskRunner):
     """Runs a Beam pipeline on a Dask cluster (``--dask_client_address``; without it, a
     ``distributed.LocalCluster`` in this process), every transform translated to Dask bags."""
 
-    def run_pipeline(self, pipeline: beam.Pipeline, options: Any) -> "DaskResult":
+    def run_pipeline(self, pipeline: beam.Pipeline, options: PipelineOptions) -> "DaskResult":
         try:
             import dask.distributed as ddist
         except ImportError:
@@ -68,7 +70,7 @@ class DaskRunner(beam_dask.DaskRunner):
         )
         bag_kwargs = beam_dask.DaskOptions._extract_bag_kwargs(dask_options)
         pipeline.replace_all(dask_overrides())
-        translator = _Translator(bag_kwargs)
+        translator = _Translator(bag_kwargs, options)
         pipeline.visit(translator)
         try:
             client = ddist.Client(**dask_options)
@@ -92,8 +94,9 @@ class DaskResult(beam_dask.DaskRunnerResult):
 class _Translator(PipelineVisitor):
     """Builds one Dask bag of ``WindowedValue``s per PCollection, primitive by primitive."""
 
-    def __init__(self, bag_kwargs: dict[str, int]):
+    def __init__(self, bag_kwargs: dict[str, int], options: PipelineOptions):
         self._bag_kwargs = bag_kwargs
+        self._options = options
         self._bags: dict[int, Any] = {}  # id(PCollection) -> dask bag
         self._pcollections: dict[int, pvalue.PCollection] = {}  # keeps the ids valid
         self._consumed: set[int] = set()
@@ -179,6 +182,7 @@ class _Translator(PipelineVisitor):
                 [(type(si), si._view_options()) for si in node.side_inputs],
                 _windowing(node.inputs[0]),
                 node.full_label,
+                self._options,
             )
         )
         tagged = bag.map_partitions(_run_dofn, spec, *side_values)
@@ -210,10 +214,12 @@ def _run_dofn(
     """Runs a ParDo's DoFn over one partition as one bundle: setup, start, process, finish,
     teardown; returns what it emitted (finish_bundle's output included), tagged.
 
-    ``spec`` is the DoFn, its arguments, its side inputs' views, the input's windowing and
-    the step's name, pickled by Beam's pickler as Beam's own runners ship a DoFn.
+    ``spec`` is the DoFn, its arguments, its side inputs' views, the input's windowing, the
+    step's name and the pipeline's options (which Beam's file systems on the worker take, as
+    Beam's own workers do), pickled by Beam's pickler as Beam's own runners ship a DoFn.
     """
-    fn, args, kwargs, side_views, windowing, label = pickler.loads(spec)
+    fn, args, kwargs, side_views, windowing, label, options = pickler.loads(spec)
+    FileSystems.set_options(options)
     receivers = _Receivers()
     side_inputs = [
         SideInputMap(view, options, values)

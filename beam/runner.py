@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import NoReturn
 
+from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from kubeslim.errors import KubeslimError
@@ -105,7 +106,9 @@ def _check_runner(runner: str) -> None:
 
 def make_pipeline_options(beam_args: Sequence[str]) -> PipelineOptions:
     """Beam options from the command line; without ``--runner``, the local FnApiRunner; a
-    short runner name Beam does not expand (``DaskRunner``) is expanded.
+    short runner name Beam does not expand (``DaskRunner``) is expanded. Beam's file systems
+    take their options (``--s3_endpoint_url``, ...) from them from here on, so a job's
+    downloads before its pipeline starts read object stores as its workers do.
 
     FnApiRunner is the engine Beam's DirectRunner runs batch jobs on (and honours
     ``--direct_running_mode`` and ``--direct_num_workers``); naming it directly skips the
@@ -116,6 +119,7 @@ def make_pipeline_options(beam_args: Sequence[str]) -> PipelineOptions:
     if standard.runner is None:
         standard.runner = DEFAULT_RUNNER
     standard.runner = _SHORT_RUNNERS.get(standard.runner, standard.runner)
+    FileSystems.set_options(options)
     log.info("Beam runner: %s", standard.runner)
     return options
 

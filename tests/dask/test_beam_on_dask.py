@@ -202,3 +202,34 @@ def test_a_bad_image_on_a_dask_worker_is_one_line_and_writes_nothing(
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["photos"]
+
+
+def test_an_image_folder_on_s3_converts_on_dask_as_locally(
+    dask_cluster: str, tmp_path: Path
+) -> None:
+    """The workers read the photos from an S3-compatible server with the job's own S3
+    options, and the shards equal the local runner's."""
+    from PIL import Image
+
+    from kubeslim.beam.convert import convert_dataset
+    from kubeslim.beam.options import ConvertOptions
+
+    from ..s3 import s3_args, s3_server, upload
+
+    rng = np.random.default_rng(5)
+    for name in ("daisy", "tulips", "roses"):
+        (tmp_path / "photos" / name).mkdir(parents=True)
+        for i in range(4):
+            pixels = rng.integers(0, 256, (10, 14, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(tmp_path / "photos" / name / f"{i}.png")
+    options = dict(dataset_name="image_folder", validation_size=0.25, num_shards="train=3")
+    with s3_server(tmp_path / "s3.log") as endpoint:
+        source = upload(endpoint, tmp_path / "photos", "photos")
+        for runner, args in (("local", []), ("dask", _dask_args(dask_cluster))):
+            convert_dataset(
+                tmp_path / runner,
+                ConvertOptions(source=source, **options),
+                beam_args=[*s3_args(endpoint), *args],
+            )
+    assert len(list((tmp_path / "dask").glob("*.tfrecord"))) == 4
+    assert _differing_files(tmp_path / "local", tmp_path / "dask") == []
