@@ -1,5 +1,5 @@
-"""A user's own text: every file ``--source`` matches (a glob pattern on any file system
-``tf.io.gfile`` reads: ``~/notes/*.txt``, ``gs://bucket/text/*.txt``), UTF-8, one sentence
+"""A user's own text: every file ``--source`` matches (a glob pattern on any of Beam's file
+systems: ``~/notes/*.txt``, ``gs://bucket/text/*.txt``, ``s3://bucket/text/*``), UTF-8, one sentence
 per line, tokens separated by white space (already tokenized text stays as it is). Each line
 goes to train, valid or test by a hash of its text (98, 1 and 1 in 100), so the splits are
 the same on every run and a grown corpus keeps every line where it was. Each line gets
@@ -28,9 +28,13 @@ def matching_files(source: str, flag: str = "--source") -> list[str]:
     Raises:
       KubeslimError: it matches no file.
     """
-    import tensorflow as tf
+    import os
 
-    paths = sorted(p for p in tf.io.gfile.glob(source) if not tf.io.gfile.isdir(p))
+    from apache_beam.io.filesystems import FileSystems
+
+    pattern = os.path.expanduser(source)
+    (result,) = FileSystems.match([pattern])
+    paths = sorted(m.path for m in result.metadata_list if not os.path.isdir(m.path))
     if not paths:
         raise KubeslimError(f"{flag} {source!r} matches no file")
     return paths
@@ -42,9 +46,9 @@ def utf8_lines(path: str) -> Iterator[tuple[int, str]]:
     Raises:
       KubeslimError: a line is not UTF-8; the message names the file and the line.
     """
-    import tensorflow as tf
+    from apache_beam.io.filesystems import FileSystems
 
-    with tf.io.gfile.GFile(path, "rb") as f:
+    with FileSystems.open(path, compression_type="uncompressed") as f:
         for number, raw in enumerate(f, 1):
             try:
                 yield number, raw.decode("utf-8")

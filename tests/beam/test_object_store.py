@@ -82,3 +82,27 @@ def test_a_missing_object_is_one_clear_error_and_nothing_is_written(s3_endpoint,
             beam_args=s3_args(s3_endpoint),
         )
     assert not (tmp_path / "out").exists()
+
+
+def test_text_files_on_s3_convert_as_the_same_files_on_disk(s3_endpoint, tmp_path):
+    from kubeslim.beam.convert_text import convert_corpus
+    from kubeslim.beam.options import ConvertTextOptions
+
+    rng = np.random.default_rng(2)
+    words = [f"w{i}" for i in range(40)]
+    (tmp_path / "text").mkdir()
+    for k in range(2):
+        lines = (" ".join(rng.choice(words, rng.integers(3, 9))) for _ in range(300))
+        (tmp_path / "text" / f"part{k}.txt").write_text("\n".join(lines) + "\n")
+    source = upload(s3_endpoint, tmp_path / "text", "text")
+    for name, pattern in (("from_s3", f"{source}/*.txt"), ("from_disk", f"{tmp_path}/text/*.txt")):
+        convert_corpus(
+            tmp_path / name,
+            ConvertTextOptions(corpus_name="text_files", source=pattern, min_count=2),
+            beam_args=s3_args(s3_endpoint),
+        )
+    shards = sorted(p.name for p in (tmp_path / "from_s3").glob("*.tfrecord"))
+    assert shards and shards == sorted(p.name for p in (tmp_path / "from_disk").glob("*.tfrecord"))
+    for name in [*shards, "vocabulary_tokens.txt", "corpus.json"]:
+        a, b = tmp_path / "from_s3" / name, tmp_path / "from_disk" / name
+        assert a.read_bytes() == b.read_bytes(), name
