@@ -1,6 +1,7 @@
 """Benchmark of the converter.
 
-MNIST: Beam with 2 worker processes against the same per-record code in one plain process,
+MNIST: Beam with 2 worker processes (Beam's local runner, and a Dask cluster of 2 worker
+processes started once by the benchmark) against the same per-record code in one plain process,
 and against TF-Slim's way (a Python loop over tf.train.Example, tf.io.encode_png and
 tf.io.TFRecordWriter), on synthetic MNIST-like idx files (sklearn's digit shapes upscaled to
 28x28 with noise, so PNG compresses them as it does MNIST).
@@ -15,6 +16,7 @@ Each variant runs in a fresh subprocess, so peak memory is its own. Run with
 """
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -22,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -29,11 +32,12 @@ from convert_report import best, markdown
 from convert_report import report as make_report
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SIZES = (60_000, 240_000)
+SIZES = (60_000, 240_000, 1_000_000)
 FOLDER_SIZES = (240_000,)
 FOLDER_VALIDATION = 0.1
 TEST_FRACTION = 6  # MNIST's train:test ratio
 WORKERS = 2
+_CHUNK = 50_000
 
 
 def make_idx_files(root: Path, n_train: int, seed: int = 0) -> None:
@@ -46,11 +50,14 @@ def make_idx_files(root: Path, n_train: int, seed: int = 0) -> None:
     rng = np.random.default_rng(seed)
     for prefix, n in (("train", n_train), ("t10k", n_train // TEST_FRACTION)):
         pick = rng.integers(0, len(digits.images), n)
-        shapes = np.kron(digits.images[pick], np.ones((3, 3))) * (255 / 16)
-        images = np.zeros((n, 28, 28))
-        images[:, 2:26, 2:26] = shapes
-        noise = rng.normal(0, 12, images.shape) * (images > 0)
-        write_idx(root / f"{prefix}-images-idx3-ubyte.gz", np.clip(images + noise, 0, 255), 2051)
+        images = np.zeros((n, 28, 28), np.uint8)
+        for start in range(0, n, _CHUNK):  # in chunks: float images of 1M would not fit
+            chunk = pick[start : start + _CHUNK]
+            shapes = np.zeros((len(chunk), 28, 28))
+            shapes[:, 2:26, 2:26] = np.kron(digits.images[chunk], np.ones((3, 3))) * (255 / 16)
+            noise = rng.normal(0, 12, shapes.shape) * (shapes > 0)
+            images[start : start + _CHUNK] = np.clip(shapes + noise, 0, 255)
+        write_idx(root / f"{prefix}-images-idx3-ubyte.gz", images, 2051)
         write_idx(root / f"{prefix}-labels-idx1-ubyte.gz", digits.target[pick], 2049)
 
 
@@ -160,8 +167,11 @@ def run_variant(variant: str, data_dir: Path, cache_dir: Path, out_dir: Path, n:
     if variant == "folder_single_process_pillow_check":
         _pillow_decodes_every_file()
     start = time.perf_counter()
-    if variant == "beam":
-        args = ["--direct_running_mode=multi_processing", f"--direct_num_workers={WORKERS}"]
+    if variant in ("beam", "dask"):
+        if variant == "beam":
+            args = ["--direct_running_mode=multi_processing", f"--direct_num_workers={WORKERS}"]
+        else:
+            args = ["--runner=DaskRunner", f"--dask_client_address={os.environ[_DASK_ADDRESS]}"]
         descriptor = convert_dataset(
             out_dir,
             ConvertOptions(
@@ -259,9 +269,17 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _in_subprocess(variant: str, data_dir: Path, cache_dir: Path, out_dir: Path, n: int) -> dict:
-    """Runs a variant in a fresh process, sampling the RSS of it and its workers every 0.1 s
-    (``ru_maxrss`` would not do: Linux carries it over fork and exec from the parent)."""
+def _in_subprocess(
+    variant: str,
+    data_dir: Path,
+    cache_dir: Path,
+    out_dir: Path,
+    n: int,
+    workers: list[int] = (),
+) -> dict:
+    """Runs a variant in a fresh process, sampling the RSS of it and its workers (its child
+    processes, or ``workers``: a cluster's) every 0.1 s (``ru_maxrss`` would not do: Linux
+    carries it over fork and exec from the parent). Its output is removed afterwards."""
     command = [
         sys.executable,
         __file__,
@@ -283,9 +301,11 @@ def _in_subprocess(variant: str, data_dir: Path, cache_dir: Path, out_dir: Path,
     peak_main = peak_workers = 0.0
     while process.poll() is None:
         peak_main = max(peak_main, _rss_mb(process.pid))
-        peak_workers = max(peak_workers, sum(_rss_mb(p) for p in _descendants(process.pid)))
+        pids = [*_descendants(process.pid), *workers]
+        peak_workers = max(peak_workers, sum(_rss_mb(p) for p in pids))
         time.sleep(0.1)
     stdout, stderr = process.communicate()
+    shutil.rmtree(out_dir, ignore_errors=True)
     if process.returncode:
         raise RuntimeError(f"{variant} failed:\n{stderr[-3000:]}")
     result = json.loads(stdout.strip().splitlines()[-1])
@@ -300,6 +320,43 @@ def _in_subprocess(variant: str, data_dir: Path, cache_dir: Path, out_dir: Path,
     return result
 
 
+_DASK_ADDRESS = "KUBESLIM_BENCH_DASK_ADDRESS"
+
+
+@contextlib.contextmanager
+def _dask_cluster(log_dir: Path) -> Iterator[list[int]]:
+    """A scheduler and ``WORKERS`` single-threaded workers on 127.0.0.1, as separate processes
+    (``dask scheduler``, ``dask worker``); sets the variant's address and yields the pids of
+    the workers' processes; stops what it started."""
+    dask = Path(sys.executable).with_name("dask")
+    scheduler_file = log_dir / "scheduler.json"
+    started = []
+
+    def start(*args: str, log: str) -> None:
+        with (log_dir / log).open("wb") as out:
+            started.append(subprocess.Popen([str(dask), *args], stdout=out, stderr=out))
+
+    try:
+        start("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+              "--scheduler-file", str(scheduler_file), log="scheduler.log")  # fmt: skip
+        while not scheduler_file.exists():
+            time.sleep(0.2)
+        for i in range(WORKERS):
+            start("worker", "--scheduler-file", str(scheduler_file), "--nthreads", "1",
+                  "--no-dashboard", "--host", "127.0.0.1", log=f"worker{i}.log")  # fmt: skip
+        from distributed import Client
+
+        with Client(scheduler_file=str(scheduler_file)) as client:
+            client.wait_for_workers(WORKERS, timeout=120)
+            os.environ[_DASK_ADDRESS] = client.scheduler.address
+        yield [pid for p in started[1:] for pid in [p.pid, *_descendants(p.pid)]]
+    finally:
+        for process in reversed(started):
+            process.terminate()
+            process.wait(timeout=30)
+
+
+MNIST_VARIANTS = ("beam", "dask", "single_process", "tf_slim_loop")
 FOLDER_VARIANTS = (
     "folder_single_process",
     "folder_single_process_pillow_check",
@@ -322,7 +379,7 @@ def main() -> None:
         type=int,
         nargs="+",
         default=list(SIZES),
-        help="MNIST training-split sizes to run (default 60000 240000)",
+        help="MNIST training-split sizes to run (default 60000 240000 1000000)",
     )
     parser.add_argument(
         "--folder_sizes",
@@ -355,19 +412,25 @@ def main() -> None:
             ),
             key=lambda r: r["seconds"],
         )
-        for n in args.sizes:
-            data = tmp / f"data-{n}"
-            data.mkdir()
-            _generate(data, n)
-            print(f"{n} train + {n // TEST_FRACTION} test examples:", flush=True)
-            cache = tmp / f"cache-{n}"
-            _in_subprocess("single_process", data, cache, tmp / f"warm-{n}", n)  # fills the cache
-            for variant in ("beam", "single_process", "tf_slim_loop"):
-                tries = [
-                    _in_subprocess(variant, data, cache, tmp / f"{variant}-{n}-{i}", n)
-                    for i in range(args.repeats)
-                ]
-                runs.append(best(n, tries))
+        with _dask_cluster(tmp) as dask_workers:
+            # the workers import kubeslim and Beam on their first job, as Beam's do on each
+            _in_subprocess("dask", small, tmp / "cache-tiny", tmp / "warm-dask", 600, dask_workers)
+            for n in args.sizes:
+                data = tmp / f"data-{n}"
+                data.mkdir()
+                _generate(data, n)
+                print(f"{n} train + {n // TEST_FRACTION} test examples:", flush=True)
+                cache = tmp / f"cache-{n}"
+                _in_subprocess("single_process", data, cache, tmp / f"warm-{n}", n)  # the cache
+                for variant in MNIST_VARIANTS:
+                    workers = dask_workers if variant == "dask" else []
+                    tries = [
+                        _in_subprocess(variant, data, cache, tmp / f"{variant}-{n}", n, workers)
+                        for _ in range(args.repeats)
+                    ]
+                    runs.append(best(n, tries))
+                shutil.rmtree(data)
+                shutil.rmtree(cache)
         folder_runs = []
         for n in args.folder_sizes:
             data = tmp / f"folder-{n}"
@@ -378,7 +441,6 @@ def main() -> None:
                 for variant in FOLDER_VARIANTS:
                     out = tmp / f"{variant}-{n}-{i}"
                     by_variant[variant].append(_in_subprocess(variant, data, tmp / "cache", out, n))
-                    shutil.rmtree(out)
             folder_runs += [best(n, t) for t in by_variant.values()]
             shutil.rmtree(data)
     report = make_report(runs, startup, folder_runs, WORKERS)
