@@ -30,7 +30,7 @@ install: $(STAMP) ## Create .venv and install the locked dependencies and kubesl
 
 demo: install compile-pipeline run-local ## Compile the pipeline, then run it locally on the embedded digits
 
-test: install ## Run the test suite (everything but the container tier)
+test: install ## Run the test suite (everything but the Dask and container tiers)
 	$(PY) -m pytest
 
 test-dask: install ## Start a Dask cluster (scheduler, 2 workers on 127.0.0.1), run every Beam job on it, stop it

@@ -16,7 +16,6 @@ Each variant runs in a fresh subprocess, so peak memory is its own. Run with
 """
 
 import argparse
-import contextlib
 import json
 import os
 import shutil
@@ -24,10 +23,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+from bench_processes import DASK_ADDRESS, dask_cluster, descendants, rss_mb
 from convert_report import best, markdown
 from convert_report import report as make_report
 
@@ -171,7 +170,7 @@ def run_variant(variant: str, data_dir: Path, cache_dir: Path, out_dir: Path, n:
         if variant == "beam":
             args = ["--direct_running_mode=multi_processing", f"--direct_num_workers={WORKERS}"]
         else:
-            args = ["--runner=DaskRunner", f"--dask_client_address={os.environ[_DASK_ADDRESS]}"]
+            args = ["--runner=DaskRunner", f"--dask_client_address={os.environ[DASK_ADDRESS]}"]
         descriptor = convert_dataset(
             out_dir,
             ConvertOptions(
@@ -243,32 +242,6 @@ def _int(tf, value: int):
     return tf.train.Feature(int64_list=tf.train.Int64List(value=[value]))
 
 
-def _rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except (FileNotFoundError, ProcessLookupError):
-        pass
-    return 0.0
-
-
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError, IndexError):
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, stack = [], [pid]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.append(child)
-            stack.append(child)
-    return found
-
-
 def _in_subprocess(
     variant: str,
     data_dir: Path,
@@ -300,9 +273,9 @@ def _in_subprocess(
     )
     peak_main = peak_workers = 0.0
     while process.poll() is None:
-        peak_main = max(peak_main, _rss_mb(process.pid))
-        pids = [*_descendants(process.pid), *workers]
-        peak_workers = max(peak_workers, sum(_rss_mb(p) for p in pids))
+        peak_main = max(peak_main, rss_mb(process.pid))
+        pids = [*descendants(process.pid), *workers]
+        peak_workers = max(peak_workers, sum(rss_mb(p) for p in pids))
         time.sleep(0.1)
     stdout, stderr = process.communicate()
     shutil.rmtree(out_dir, ignore_errors=True)
@@ -318,42 +291,6 @@ def _in_subprocess(
         flush=True,
     )
     return result
-
-
-_DASK_ADDRESS = "KUBESLIM_BENCH_DASK_ADDRESS"
-
-
-@contextlib.contextmanager
-def _dask_cluster(log_dir: Path) -> Iterator[list[int]]:
-    """A scheduler and ``WORKERS`` single-threaded workers on 127.0.0.1, as separate processes
-    (``dask scheduler``, ``dask worker``); sets the variant's address and yields the pids of
-    the workers' processes; stops what it started."""
-    dask = Path(sys.executable).with_name("dask")
-    scheduler_file = log_dir / "scheduler.json"
-    started = []
-
-    def start(*args: str, log: str) -> None:
-        with (log_dir / log).open("wb") as out:
-            started.append(subprocess.Popen([str(dask), *args], stdout=out, stderr=out))
-
-    try:
-        start("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-              "--scheduler-file", str(scheduler_file), log="scheduler.log")  # fmt: skip
-        while not scheduler_file.exists():
-            time.sleep(0.2)
-        for i in range(WORKERS):
-            start("worker", "--scheduler-file", str(scheduler_file), "--nthreads", "1",
-                  "--no-dashboard", "--host", "127.0.0.1", log=f"worker{i}.log")  # fmt: skip
-        from distributed import Client
-
-        with Client(scheduler_file=str(scheduler_file)) as client:
-            client.wait_for_workers(WORKERS, timeout=120)
-            os.environ[_DASK_ADDRESS] = client.scheduler.address
-        yield [pid for p in started[1:] for pid in [p.pid, *_descendants(p.pid)]]
-    finally:
-        for process in reversed(started):
-            process.terminate()
-            process.wait(timeout=30)
 
 
 MNIST_VARIANTS = ("beam", "dask", "single_process", "tf_slim_loop")
@@ -412,7 +349,7 @@ def main() -> None:
             ),
             key=lambda r: r["seconds"],
         )
-        with _dask_cluster(tmp) as dask_workers:
+        with dask_cluster(tmp, WORKERS) as dask_workers:
             # the workers import kubeslim and Beam on their first job, as Beam's do on each
             _in_subprocess("dask", small, tmp / "cache-tiny", tmp / "warm-dask", 600, dask_workers)
             for n in args.sizes:
