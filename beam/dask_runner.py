@@ -97,24 +97,23 @@ class _Translator(PipelineVisitor):
     def __init__(self, bag_kwargs: dict[str, int], options: PipelineOptions):
         self._bag_kwargs = bag_kwargs
         self._options = options
-        self._bags: dict[int, Any] = {}  # id(PCollection) -> dask bag
-        self._pcollections: dict[int, pvalue.PCollection] = {}  # keeps the ids valid
-        self._consumed: set[int] = set()
+        self._bags: dict[pvalue.PCollection, Any] = {}
+        self._consumed: set[pvalue.PCollection] = set()
 
     def sinks(self) -> list[Any]:
         """One small Dask item per PCollection nothing reads: computing them runs the job."""
         return [
             bag.reduction(_count, sum)
-            for key, bag in self._bags.items()
-            if key not in self._consumed
+            for pcollection, bag in self._bags.items()
+            if pcollection not in self._consumed
         ]
 
     def visit_transform(self, node: AppliedPTransform) -> None:
         transform = node.transform
         inputs = [p for p in node.inputs if isinstance(p, pvalue.PCollection)]
-        self._consumed.update(id(p) for p in inputs)
-        self._consumed.update(id(si.pvalue) for si in node.side_inputs)
-        bags = [self._bags[id(p)] for p in inputs]
+        self._consumed.update(inputs)
+        self._consumed.update(si.pvalue for si in node.side_inputs)
+        bags = [self._bags[p] for p in inputs]
         if isinstance(transform, _Create):
             out = self._create([GlobalWindows.windowed_value(v) for v in transform.values])
         elif isinstance(transform, beam.Impulse):
@@ -139,11 +138,7 @@ class _Translator(PipelineVisitor):
                 f"({type(transform).__module__}.{type(transform).__qualname__})"
             )
         (output,) = node.outputs.values()
-        self._set(output, out)
-
-    def _set(self, pcollection: pvalue.PCollection, bag: Any) -> None:
-        self._bags[id(pcollection)] = bag
-        self._pcollections[id(pcollection)] = pcollection
+        self._bags[output] = out
 
     def _create(self, items: Sequence[Any], npartitions: int | None = None) -> Any:
         import dask.bag as db
@@ -169,9 +164,7 @@ class _Translator(PipelineVisitor):
         # As unoptimized delayed values: an Item argument would be optimized on its own, its
         # upstream fused into a copy that runs again.
         side_values = [
-            self._bags[id(si.pvalue)]
-            .reduction(list, _concat_lists)
-            .to_delayed(optimize_graph=False)
+            self._bags[si.pvalue].reduction(list, _concat_lists).to_delayed(optimize_graph=False)
             for si in node.side_inputs
         ]
         spec = pickler.dumps(
@@ -187,7 +180,7 @@ class _Translator(PipelineVisitor):
         )
         tagged = bag.map_partitions(_run_dofn, spec, *side_values)
         for tag, output in node.outputs.items():
-            self._set(output, tagged.filter(functools.partial(_has_tag, tag=tag)).map(_untag))
+            self._bags[output] = tagged.filter(functools.partial(_has_tag, tag=tag)).map(_untag)
 
 
 class _TaggingReceiver(Receiver):
@@ -222,8 +215,8 @@ def _run_dofn(
     FileSystems.set_options(options)
     receivers = _Receivers()
     side_inputs = [
-        SideInputMap(view, options, values)
-        for (view, options), values in zip(side_views, side_values, strict=True)
+        SideInputMap(view, view_options, values)
+        for (view, view_options), values in zip(side_views, side_values, strict=True)
     ]
     runner = DoFnRunner(
         fn,
