@@ -26,11 +26,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bench_processes import DASK_ADDRESS, dask_cluster, descendants, rss_mb
+from bench_processes import descendants, rss_mb
 from convert_report import best, markdown
 from convert_report import report as make_report
 
 RESULTS = Path(__file__).resolve().parent / "results"
+TESTS = Path(__file__).resolve().parent.parent / "tests"
+DASK_ADDRESS = "KUBESLIM_BENCH_DASK_ADDRESS"
 SIZES = (60_000, 240_000, 1_000_000)
 FOLDER_SIZES = (240_000,)
 FOLDER_VALIDATION = 0.1
@@ -42,7 +44,7 @@ _CHUNK = 50_000
 def make_idx_files(root: Path, n_train: int, seed: int = 0) -> None:
     from sklearn.datasets import load_digits
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "beam"))
+    sys.path.insert(0, str(TESTS / "beam"))
     from fakes import write_idx
 
     digits = load_digits()
@@ -349,7 +351,12 @@ def main() -> None:
             ),
             key=lambda r: r["seconds"],
         )
-        with dask_cluster(tmp, WORKERS) as dask_workers:
+        sys.path.insert(0, str(TESTS))
+        from dask_cluster import dask_cluster
+
+        with dask_cluster(tmp, WORKERS) as cluster:
+            os.environ[DASK_ADDRESS] = cluster.address  # the dask variant's processes read it
+            dask_workers = cluster.worker_pids
             # the workers import kubeslim and Beam on their first job, as Beam's do on each
             _in_subprocess("dask", small, tmp / "cache-tiny", tmp / "warm-dask", 600, dask_workers)
             for n in args.sizes:
