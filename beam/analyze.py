@@ -22,10 +22,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from kubeslim import dataset_spec
+from kubeslim import dataset_spec, storage
 from kubeslim.beam.options import AnalyzeOptions
 from kubeslim.beam.runner import make_pipeline_options, worker_errors_as_user_errors
-from kubeslim.fileio import OutputDir
 
 STATISTICS_FILE = "statistics.json"
 LABELS_VOCABULARY = "labels"
@@ -86,7 +85,8 @@ def analyze_dataset(
     beam_args: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Runs the analysis over ``options.split`` of ``dataset_dir`` and writes the transform
-    output to ``output_dir`` (as ``fileio.OutputDir`` says).
+    output to ``output_dir`` (as ``storage.output_dir`` says). Either may be on an object
+    store; the transform is written locally, through TensorFlow, then uploaded.
 
     Returns:
       The statistics written to ``statistics.json``.
@@ -99,7 +99,8 @@ def analyze_dataset(
 
     options = options or AnalyzeOptions()
     split = options.split
-    output = OutputDir(
+    pipeline_options = make_pipeline_options(beam_args)  # also the file systems' options
+    output = storage.output_dir(
         output_dir,
         "transform",
         overwrite=options.overwrite,
@@ -117,8 +118,8 @@ def analyze_dataset(
     channels = descriptor["image_shape"][-1]
     preprocessing_fn = make_preprocessing_fn(descriptor["class_names"], channels)
     log.info("analyzing %s/%s: %d shards", descriptor["name"], split, len(files))
-    with output.staging() as tmp, worker_errors_as_user_errors():
-        with beam.Pipeline(options=make_pipeline_options(beam_args)) as pipeline:
+    with output.local_staging() as tmp, worker_errors_as_user_errors():
+        with beam.Pipeline(options=pipeline_options) as pipeline:
             with tft_beam.Context(temp_dir=str(tmp / "tft_tmp")):
                 source = tfxio.TFExampleRecord(file_pattern=files, schema=schema)
                 raw = pipeline | "ReadExamples" >> source.BeamSource()

@@ -2,8 +2,9 @@
 
 One Beam element is one output shard (a split, a shard index and the handles of its records),
 so per-element runner overhead is paid per shard, not per image. Each worker writes its shard
-under a temporary name and renames it when complete; the whole output directory is written
-beside its final place and moved there only when the pipeline succeeds.
+whole (``storage.writing``) into the output's staging directory, which is moved into place
+only when the pipeline succeeds; the output may be local or on an object store (``s3://``,
+``gs://``), where the workers write through Beam's file systems.
 
 Run it as ``kubeslim convert``; Beam's own pipeline options (``--runner``,
 ``--direct_running_mode``, ...) pass through to Beam.
@@ -15,13 +16,12 @@ import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import apache_beam as beam
 import numpy as np
 
-from kubeslim import dataset_spec
+from kubeslim import dataset_spec, storage
 from kubeslim.beam import decode_check, records
 from kubeslim.beam.datasets import dataset_factory
 from kubeslim.beam.datasets.base import ImageDataset, RecordRef
@@ -30,7 +30,6 @@ from kubeslim.beam.encode import EncodedImage, SkippedImage, build_example, enco
 from kubeslim.beam.options import ConvertOptions
 from kubeslim.beam.runner import make_pipeline_options, worker_errors_as_user_errors
 from kubeslim.errors import KubeslimError
-from kubeslim.fileio import OutputDir
 
 _METRICS_NAMESPACE = "kubeslim.convert"
 _SKIPPED_LOGGED = 20
@@ -98,9 +97,9 @@ class ShardResult:
 
 
 def write_shard(
-    dataset: ImageDataset, task: ShardTask, out_dir: Path, num_classes: int, strict: bool
+    dataset: ImageDataset, task: ShardTask, out_dir: str, num_classes: int, strict: bool
 ) -> ShardResult:
-    """Writes one shard file under a temporary name, then renames it into place.
+    """Writes one shard file whole (``storage.writing``) into ``out_dir`` (local or not).
 
     Images from source files are checked with TensorFlow a batch at a time before they are
     written; records keep their planned order.
@@ -109,11 +108,9 @@ def write_shard(
       KubeslimError: a label is out of range, or (with ``strict``) an image does not decode.
     """
     name = dataset_spec.shard_name(dataset.name, task.split, task.index, task.num_shards)
-    path = out_dir / name
-    partial = path.with_name(path.name + ".partial")
     channels = dataset.image_shape[-1]
     result = ShardResult()
-    with partial.open("wb") as f:
+    with storage.writing(storage.join(out_dir, name)) as f:
         batch: list[tuple[RecordRef, str, int, EncodedImage]] = []
         for ref, image in zip(task.refs, dataset.read(task.split, task.refs), strict=True):
             where = f"{task.split} record {ref}"
@@ -127,7 +124,6 @@ def write_shard(
                 _write_checked(f, batch, channels, strict, result)
                 batch = []
         _write_checked(f, batch, channels, strict, result)
-    os.replace(partial, path)
     return result
 
 
@@ -157,7 +153,7 @@ class WriteShardFn(beam.DoFn):
     def __init__(self, dataset: ImageDataset, num_classes: int, out_dir: str, strict: bool):
         self._dataset = dataset
         self._num_classes = num_classes
-        self._out_dir = Path(out_dir)
+        self._out_dir = out_dir
         self._strict = strict
 
     def process(self, task: ShardTask) -> Iterable[tuple[str, ShardResult]]:
@@ -193,8 +189,7 @@ def write_metadata(
       KubeslimError: a split, or a class (other than a background class), has no examples.
     """
     _check_not_empty(results_per_split, dataset, class_names, tasks)
-    out = Path(out_dir)
-    dataset_spec.write_labels(out / dataset_spec.LABELS_FILE, class_names)
+    dataset_spec.write_labels(storage.join(out_dir, dataset_spec.LABELS_FILE), class_names)
     splits: dict[str, Any] = {}
     for task in tasks:
         split = splits.setdefault(task.split, {"num_shards": task.num_shards, "files": []})
@@ -221,7 +216,9 @@ def write_metadata(
         "splits": splits,
         "seed": seed,
     }
-    (out / dataset_spec.DESCRIPTOR_FILE).write_text(json.dumps(descriptor, indent=2) + "\n")
+    storage.write_text(
+        storage.join(out_dir, dataset_spec.DESCRIPTOR_FILE), json.dumps(descriptor, indent=2) + "\n"
+    )
 
 
 def _check_not_empty(
@@ -279,8 +276,9 @@ def convert_dataset(
     """Converts a data set into TFRecords under ``output_dir``.
 
     Args:
-      output_dir: the directory to write, as ``fileio.OutputDir`` says: it appears when the
-        job succeeds, replacing a previous conversion there.
+      output_dir: the directory to write, local or on an object store, as
+        ``storage.output_dir`` says: it appears when the job succeeds, replacing a previous
+        conversion there.
       options: which data set, from where, and how (``ConvertOptions``; its defaults if None).
       beam_args: Beam pipeline options, e.g. ``["--runner=DirectRunner"]``.
       dataset: a data set instance to convert instead of ``options.dataset_name`` (one built
@@ -295,7 +293,8 @@ def convert_dataset(
         dataset = dataset_factory.get_dataset(options.dataset_name, **size)
     dataset_name, source = dataset.name, options.source or None
     cache = cache_dir(options.cache_dir, dataset_name)
-    output = OutputDir(
+    pipeline_options = make_pipeline_options(beam_args)  # also the file systems' options
+    output = storage.output_dir(
         output_dir,
         "dataset",
         overwrite=options.overwrite,
@@ -308,7 +307,6 @@ def convert_dataset(
                 f"--num_shards names split {split!r}; {dataset_name} has: {', '.join(shards)}"
             )
         shards[split] = n
-    pipeline_options = make_pipeline_options(beam_args)  # also the file systems' options
     dataset.prepare(cache, source)
     class_names = dataset.class_names()
     dataset_spec.check_class_names(class_names, dataset_name)

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from kubeslim import storage
 from kubeslim.beam.download import cache_dir
 from kubeslim.beam.options import ConvertTextOptions
 from kubeslim.beam.records import encode_example
@@ -40,7 +41,6 @@ from kubeslim.beam.text.base import UNK, TextCorpus
 from kubeslim.beam.text.corpus_factory import get_corpus
 from kubeslim.corpus_spec import DESCRIPTOR_FILE, TRANSFORM_DIR, shard_prefix, write_vocabulary
 from kubeslim.errors import KubeslimError
-from kubeslim.fileio import OutputDir
 
 OOV = "<oov>"
 _OOV_COUNT = "{}_out_of_vocabulary"
@@ -127,7 +127,8 @@ def convert_corpus(
     corpus: TextCorpus | None = None,
 ) -> dict[str, Any]:
     """Fetches a corpus and writes its token-id TFRecords, vocabularies and transform to
-    ``output_dir`` (as ``fileio.OutputDir`` says).
+    ``output_dir`` (as ``storage.output_dir`` says; on an object store it is written locally,
+    then uploaded).
 
     Args:
       output_dir: the directory to write.
@@ -157,13 +158,13 @@ def convert_corpus(
         corpus.vocabulary_size = options.vocabulary_size
     cache = cache_dir(options.cache_dir, corpus.name)
     source = options.source or None
-    output = OutputDir(
+    pipeline_options = make_pipeline_options(beam_args)  # also the file systems' options
+    output = storage.output_dir(
         output_dir,
         "corpus",
         overwrite=options.overwrite,
         inputs={"--source": source, "--cache_dir": cache},
     )
-    pipeline_options = make_pipeline_options(beam_args)  # also the file systems' options
     corpus.prepare(cache, source)
     metadata = dataset_metadata.DatasetMetadata(
         schema_utils.schema_from_feature_spec(
@@ -171,7 +172,7 @@ def convert_corpus(
         )
     )
     width = 2 + 2 * len(corpus.features)
-    with output.staging() as tmp, worker_errors_as_user_errors():
+    with output.local_staging() as tmp, worker_errors_as_user_errors():
         (tmp / "staging").mkdir()
         staged = {s: tmp / "staging" / f"{s}.tfrecord" for s in corpus.split_names}
         counts = {s: _stage(corpus, s, path) for s, path in staged.items()}

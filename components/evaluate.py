@@ -9,7 +9,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from kubeslim import dataset_spec
+from kubeslim import dataset_spec, storage
 from kubeslim.components.options import EvalOptions
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import OutputDir, claim_dir, write_text_atomic
@@ -98,6 +98,7 @@ def evaluate(
     from kubeslim.components.model_dir import load_checkpoint, load_transform
 
     options = options or EvalOptions()
+    storage.check_tensorflow_can_read(str(dataset_dir), "--dataset_dir")
     output = OutputDir(
         output_dir,
         "evaluation",

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from kubeslim import dataset_spec
+from kubeslim import dataset_spec, storage
 
 _SHUFFLE_BUFFER = 10_000
 
@@ -56,6 +56,7 @@ def make_dataset(
     Returns:
       A dataset of (float32 [batch, h, w, c], int64 [batch]); endless when ``is_training``.
     """
+    storage.check_tensorflow_can_read(str(dataset_dir), "--dataset_dir")
     descriptor = dataset_spec.read_descriptor(dataset_dir)
     files = dataset_spec.split_files(dataset_dir, descriptor, split)
     autotune = tf.data.AUTOTUNE

@@ -22,7 +22,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from kubeslim import dataset_spec
+from kubeslim import dataset_spec, storage
 from kubeslim.components import distribute, fine_tune
 from kubeslim.components.model_dir import (
     CHECKPOINT_PREFIX,
@@ -172,6 +172,7 @@ def train(
     strategy = distribute.strategy_from_environment()  # first, before any TensorFlow op
     options = options or TrainOptions()
     net_fn = nets_factory.get_network_fn(options.model_name)
+    storage.check_tensorflow_can_read(str(dataset_dir), "--dataset_dir")
     descriptor = dataset_spec.read_descriptor(dataset_dir)
     labels_offset = options.labels_offset
     if labels_offset >= descriptor["num_classes"] - 1:

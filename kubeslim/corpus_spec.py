@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from kubeslim import storage
 from kubeslim.errors import KubeslimError
 
 DESCRIPTOR_FILE = "corpus.json"
@@ -32,13 +33,15 @@ def read_descriptor(corpus_dir: str | Path) -> dict[str, Any]:
     Raises:
       KubeslimError: ``corpus_dir`` is not one.
     """
-    path = Path(corpus_dir) / DESCRIPTOR_FILE
-    if not path.is_file():
+    storage.check_tensorflow_can_read(str(corpus_dir), "--corpus_dir")
+    path = storage.join(corpus_dir, DESCRIPTOR_FILE)
+    try:
+        return json.loads(storage.read_bytes(path))
+    except FileNotFoundError:
         raise KubeslimError(
             f"{path} not found: {corpus_dir} is not a converted corpus (run `kubeslim "
             "convert-text` first)"
-        )
-    return json.loads(path.read_text())
+        ) from None
 
 
 def read_vocabulary(corpus_dir: str | Path, feature: str = TOKENS_KEY) -> list[str]:
@@ -47,10 +50,13 @@ def read_vocabulary(corpus_dir: str | Path, feature: str = TOKENS_KEY) -> list[s
     Raises:
       KubeslimError: ``corpus_dir`` has no vocabulary for ``feature``.
     """
-    path = Path(corpus_dir) / vocabulary_file(feature)
-    if not path.is_file():
-        raise KubeslimError(f"{path} not found: {corpus_dir} has no {feature!r} vocabulary")
-    return path.read_text(encoding="utf-8").splitlines()
+    path = storage.join(corpus_dir, vocabulary_file(feature))
+    try:
+        return storage.read_bytes(path).decode("utf-8").splitlines()
+    except FileNotFoundError:
+        raise KubeslimError(
+            f"{path} not found: {corpus_dir} has no {feature!r} vocabulary"
+        ) from None
 
 
 def read_analogies(
@@ -108,4 +114,4 @@ def split_files(corpus_dir: str | Path, descriptor: dict[str, Any], split: str) 
             f"corpus {descriptor['name']!r} has no split {split!r}; it has: "
             f"{', '.join(descriptor['splits'])}"
         )
-    return [str(Path(corpus_dir) / f) for f in descriptor["splits"][split]["files"]]
+    return [storage.join(corpus_dir, f) for f in descriptor["splits"][split]["files"]]

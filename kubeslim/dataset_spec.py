@@ -14,6 +14,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+from kubeslim import storage
 from kubeslim.errors import KubeslimError
 
 DESCRIPTOR_FILE = "dataset.json"
@@ -47,25 +48,25 @@ def check_class_names(class_names: list[str], where: str) -> None:
             )
 
 
-def write_labels(path: Path, class_names: list[str]) -> None:
+def write_labels(path: str | Path, class_names: list[str]) -> None:
     """Writes ``labels.txt``: one ``id:name`` line per class.
 
     Raises:
       KubeslimError: a class name cannot be written (``check_class_names``).
     """
     check_class_names(class_names, str(path))
-    path.write_text("".join(f"{i}:{name}\n" for i, name in enumerate(class_names)))
+    storage.write_text(path, "".join(f"{i}:{name}\n" for i, name in enumerate(class_names)))
 
 
 def read_descriptor(dataset_dir: str | Path) -> dict[str, Any]:
-    """Reads and checks a data set directory's ``dataset.json``.
+    """Reads and checks a data set directory's ``dataset.json`` (local or on an object store).
 
     Raises:
       KubeslimError: the directory or descriptor is missing or malformed.
     """
-    path = Path(dataset_dir) / DESCRIPTOR_FILE
+    path = storage.join(dataset_dir, DESCRIPTOR_FILE)
     try:
-        descriptor = json.loads(path.read_text())
+        descriptor = json.loads(storage.read_bytes(path))
     except FileNotFoundError:
         raise KubeslimError(
             f"{path} not found: {dataset_dir} is not a converted data set "
@@ -90,18 +91,14 @@ def copy_converted(dataset_dir: str | Path, destination: str | Path) -> dict[str
     Raises:
       KubeslimError: ``dataset_dir`` is not a converted data set or lacks a shard.
     """
-    import shutil
-
-    from kubeslim.fileio import OutputDir
-
-    output = OutputDir(destination, "dataset", inputs={"converted_dataset": dataset_dir})
+    output = storage.output_dir(destination, "dataset", inputs={"converted_dataset": dataset_dir})
     descriptor = read_descriptor(dataset_dir)
-    files = [Path(dataset_dir) / DESCRIPTOR_FILE, Path(dataset_dir) / LABELS_FILE]
+    files = [storage.join(dataset_dir, name) for name in (DESCRIPTOR_FILE, LABELS_FILE)]
     for split in descriptor["splits"]:
-        files += [Path(f) for f in split_files(dataset_dir, descriptor, split)]
+        files += split_files(dataset_dir, descriptor, split)
     with output.staging() as tmp:
         for path in files:
-            shutil.copy2(path, tmp / path.name)
+            storage.copy_file(path, storage.join(str(tmp), path.rpartition("/")[2]))
     return descriptor
 
 
@@ -129,8 +126,8 @@ def split_files(dataset_dir: str | Path, descriptor: dict[str, Any], split: str)
             f"data set {descriptor['name']!r} in {dataset_dir} has no split {split!r}; "
             f"it has: {', '.join(splits)}"
         )
-    files = [str(Path(dataset_dir) / f) for f in splits[split]["files"]]
-    missing = [f for f in files if not Path(f).is_file()]
+    files = [storage.join(dataset_dir, f) for f in splits[split]["files"]]
+    missing = [f for f in files if not storage.is_file(f)]
     if missing:
         raise KubeslimError(f"shard file {missing[0]} listed in {DESCRIPTOR_FILE} is missing")
     return files

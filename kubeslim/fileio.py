@@ -38,7 +38,7 @@ from kubeslim import __version__
 from kubeslim.errors import KubeslimError
 
 MARKER_FILE = ".kubeslim-output.json"
-_WRITING, _COMPLETE, _DISCARDING = "writing", "complete", "discarding"
+WRITING, COMPLETE, DISCARDING = "writing", "complete", "discarding"
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
@@ -52,19 +52,31 @@ Inputs = Mapping[str, "str | os.PathLike | None"]
 def read_marker(directory: str | os.PathLike) -> dict[str, Any] | None:
     """The kubeslim marker of ``directory``, or None where it has none (or an unreadable one)."""
     try:
-        marker = json.loads((Path(directory) / MARKER_FILE).read_text())
-    except (OSError, ValueError):
+        return parse_marker((Path(directory) / MARKER_FILE).read_text())
+    except OSError:
+        return None
+
+
+def parse_marker(text: str) -> dict[str, Any] | None:
+    """A marker file's content as a dict, or None where it is not a kubeslim marker."""
+    try:
+        marker = json.loads(text)
+    except ValueError:
         return None
     return marker if isinstance(marker, dict) and isinstance(marker.get("kind"), str) else None
 
 
-def _write_marker(directory: Path, kind: str, state: str) -> None:
-    """Marks ``directory``; while it is being written the marker names the writing process,
-    and a complete output's marker is the same for every run (outputs stay byte-identical)."""
+def marker_text(kind: str, state: str) -> str:
+    """A marker: while the output is being written it names the writing process; a complete
+    output's marker is the same for every run (outputs stay byte-identical)."""
     marker = {"kind": kind, "state": state, "written_by": f"kubeslim {__version__}"}
-    if state == _WRITING:
+    if state == WRITING:
         marker.update(host=socket.gethostname(), pid=os.getpid())
-    write_text_atomic(directory / MARKER_FILE, json.dumps(marker, indent=2) + "\n")
+    return json.dumps(marker, indent=2) + "\n"
+
+
+def _write_marker(directory: Path, kind: str, state: str) -> None:
+    write_text_atomic(directory / MARKER_FILE, marker_text(kind, state))
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
@@ -86,9 +98,14 @@ def writable_location(path: str | os.PathLike, what: str = "output directory") -
     """Checks that a directory can be created (or written) at ``path``; returns it absolute.
 
     Raises:
-      KubeslimError: the path is a file, a parent is a file, or the nearest existing parent
-        is not writable.
+      KubeslimError: the path is an object-store address, a file, or below a file, or the
+        nearest existing parent is not writable.
     """
+    if not _is_local(path):
+        raise KubeslimError(
+            f"{what} {path}: this step writes a local directory; only the Beam jobs (convert, "
+            "convert-text, analyze) write to an object store"
+        )
     out = Path(path).absolute()
     if out.exists() and not out.is_dir():
         raise KubeslimError(f"{what} {out} exists and is not a directory")
@@ -158,7 +175,8 @@ def _refusal(out: Path, what: str, kind: str, overwrite: bool) -> str | None:
     return None
 
 
-def _pid_alive(pid: Any) -> bool:
+def pid_alive(pid: Any) -> bool:
+    """Whether ``pid`` is another live process on this host."""
     if not isinstance(pid, int) or pid <= 0 or pid == os.getpid():
         return False
     try:
@@ -174,8 +192,8 @@ def _remove_output(directory: Path) -> None:
     """Deletes a kubeslim output, its marker last (marked as being discarded first), so a kill
     halfway leaves a directory the next run still recognizes as its own."""
     marker = read_marker(directory)
-    if marker is not None and marker.get("state") != _DISCARDING:
-        _write_marker(directory, marker["kind"], _DISCARDING)
+    if marker is not None and marker.get("state") != DISCARDING:
+        _write_marker(directory, marker["kind"], DISCARDING)
     for entry in directory.iterdir():
         if entry.name == MARKER_FILE:
             continue
@@ -210,13 +228,13 @@ def recover(final: Path) -> None:
                 log.warning("left %s alone: it is not a kubeslim output", leftover)
             continue
         state = marker.get("state")
-        if state == _WRITING and marker.get("host") == socket.gethostname():
-            if _pid_alive(marker.get("pid")):
+        if state == WRITING and marker.get("host") == socket.gethostname():
+            if pid_alive(marker.get("pid")):
                 raise KubeslimError(
                     f"{final} is being written by another kubeslim process (pid "
                     f"{marker['pid']}); wait for it to finish or stop it"
                 )
-        if state == _COMPLETE:
+        if state == COMPLETE:
             # A finished new output (.tmp-) is preferred to the one it was replacing (.old-).
             complete.append((".tmp-" in leftover.name, leftover.name, leftover))
             continue
@@ -318,9 +336,9 @@ class OutputDir:
         except OSError as e:
             raise KubeslimError(f"cannot create {self._what} {final}: {e.strerror}") from e
         try:
-            _write_marker(staged, self.kind, _WRITING)
+            _write_marker(staged, self.kind, WRITING)
             yield staged
-            _write_marker(staged, self.kind, _COMPLETE)
+            _write_marker(staged, self.kind, COMPLETE)
         except BaseException:
             _remove_output(staged)
             raise
@@ -328,6 +346,8 @@ class OutputDir:
             _remove_output(staged)  # something else appeared there while we worked
             raise KubeslimError(problem)
         _move_into_place(staged, final)
+
+    local_staging = staging  # as ``storage.ObjectStoreOutputDir``'s: the output is local
 
 
 def check_claim(
@@ -369,5 +389,5 @@ def claim_dir(
     out = check_claim(path, kind, inputs=inputs, what=what)
     out.mkdir(parents=True, exist_ok=True)
     if read_marker(out) is None:
-        _write_marker(out, kind, _COMPLETE)
+        _write_marker(out, kind, COMPLETE)
     return out

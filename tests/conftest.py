@@ -1,8 +1,9 @@
 """Session fixtures: one real conversion of the digits, one real training run, one export and
-one freeze, a small folder of RGB photos converted, and the embedded text corpora converted,
-shared by the tests that read them."""
+one freeze, a small folder of RGB photos converted, the embedded text corpora converted, and an
+S3-compatible server, shared by the tests that use them."""
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,12 @@ def numbers_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("text") / "numbers_enfr"
     convert_corpus(out, ConvertTextOptions(corpus_name="numbers_enfr"))
     return out
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An S3-compatible server (moto's) on 127.0.0.1 with an empty bucket ``s3.BUCKET``."""
+    from .s3 import s3_server
+
+    with s3_server(tmp_path_factory.mktemp("s3") / "server.log") as endpoint:
+        yield endpoint

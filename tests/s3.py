@@ -61,6 +61,29 @@ def upload(endpoint: str, local: Path, prefix: str) -> str:
     return f"s3://{BUCKET}/{prefix}"
 
 
+def keys(endpoint: str, prefix: str = "") -> list[str]:
+    """Every object key in ``BUCKET`` under ``prefix``."""
+    pages = (
+        _client(endpoint).get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
+    )
+    return sorted(o["Key"] for page in pages for o in page.get("Contents", []))
+
+
+def download(endpoint: str, prefix: str, local: Path) -> Path:
+    """Copies the objects under ``s3://BUCKET/prefix/`` into ``local``; returns it."""
+    client = _client(endpoint)
+    for key in keys(endpoint, f"{prefix}/"):
+        path = local / key[len(prefix) + 1 :]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        client.download_file(BUCKET, key, str(path))
+    return local
+
+
+def put(endpoint: str, key: str, data: bytes) -> None:
+    """Writes one object (one kubeslim did not write)."""
+    _client(endpoint).put_object(Bucket=BUCKET, Key=key, Body=data)
+
+
 def _client(endpoint: str):
     import boto3
 

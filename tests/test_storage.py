@@ -1,0 +1,101 @@
+"""Output directories on an object store (an S3-compatible server on 127.0.0.1): what they
+refuse, and what killed runs leave behind."""
+
+import json
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from kubeslim import fileio, storage
+from kubeslim.beam.runner import make_pipeline_options
+from kubeslim.errors import KubeslimError
+
+from .s3 import BUCKET, keys, put, s3_args
+
+
+@pytest.fixture
+def s3(s3_endpoint: str) -> str:
+    make_pipeline_options(s3_args(s3_endpoint))  # Beam's file systems now reach the server
+    return s3_endpoint
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def _marker(kind: str, state: str, host: str, pid: int) -> bytes:
+    text = {"kind": kind, "state": state, "written_by": "kubeslim", "host": host, "pid": pid}
+    return json.dumps(text).encode()
+
+
+def test_a_staged_output_moves_into_place_whole_or_not_at_all(s3):
+    output = storage.output_dir(f"s3://{BUCKET}/whole", "dataset")
+    with pytest.raises(RuntimeError), output.staging() as staged:
+        storage.write_text(storage.join(staged, "a.txt"), "a")
+        raise RuntimeError("killed halfway")
+    assert keys(s3, "whole") == [] and keys(s3, ".whole") == []
+    with output.staging() as staged:
+        storage.write_text(storage.join(staged, "a.txt"), "a")
+        assert keys(s3, "whole") == []
+    assert keys(s3, "whole/") == ["whole/.kubeslim-output.json", "whole/a.txt"]
+    assert (
+        fileio.parse_marker(storage.read_bytes(f"s3://{BUCKET}/whole/{fileio.MARKER_FILE}"))[
+            "state"
+        ]
+        == fileio.COMPLETE
+    )
+    assert keys(s3, ".whole") == []
+
+
+def test_leftovers_of_killed_runs_on_this_host_are_removed_others_kept(s3):
+    host = socket.gethostname()
+    for leftover, who in (("dead", (host, _dead_pid())), ("elsewhere", ("otherhost", 1))):
+        prefix = f".kept.tmp-{leftover}"
+        put(s3, f"{prefix}/{fileio.MARKER_FILE}", _marker("dataset", fileio.WRITING, *who))
+        put(s3, f"{prefix}/shard.tfrecord", b"partial")
+    storage.output_dir(f"s3://{BUCKET}/kept", "dataset")
+    assert keys(s3, ".kept") == [
+        f".kept.tmp-elsewhere/{fileio.MARKER_FILE}",
+        ".kept.tmp-elsewhere/shard.tfrecord",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "inputs", "message"),
+    [
+        (f"s3://{BUCKET}", {}, "name a folder inside the bucket"),
+        (f"s3://{BUCKET}/in/out", {"--source": f"s3://{BUCKET}/in"}, "lies inside --source"),
+        (f"s3://{BUCKET}/in", {"--source": f"s3://{BUCKET}/in/x/*.txt"}, "holds or lies inside"),
+        ("nosuch://bucket/out", {}, r"no file system for nosuch://"),
+    ],
+)
+def test_an_output_that_may_not_be_written_there_is_refused(s3, path, inputs, message):
+    with pytest.raises(KubeslimError, match=message):
+        storage.output_dir(path, "dataset", inputs=inputs)
+
+
+def test_an_object_where_the_directory_should_be_and_another_kind_are_refused(s3):
+    put(s3, "plain", b"x")
+    with pytest.raises(KubeslimError, match="is an object, not a directory"):
+        storage.output_dir(f"s3://{BUCKET}/plain", "dataset")
+    put(s3, f"kind/{fileio.MARKER_FILE}", fileio.marker_text("transform", "complete").encode())
+    with pytest.raises(KubeslimError, match="holds a kubeslim transform output.*--overwrite"):
+        storage.output_dir(f"s3://{BUCKET}/kind", "dataset")
+    storage.output_dir(f"s3://{BUCKET}/kind", "dataset", overwrite=True)
+
+
+def test_a_step_that_writes_locally_refuses_an_address(tmp_path):
+    with pytest.raises(KubeslimError, match="--export_dir s3://b/x: this step writes a local"):
+        fileio.OutputDir("s3://b/x", "saved_model", what="--export_dir")
+
+
+def test_a_local_file_appears_only_when_written_whole(tmp_path):
+    target = tmp_path / "shard.tfrecord"
+    with pytest.raises(RuntimeError), storage.writing(str(target)) as f:
+        f.write(b"half")
+        raise RuntimeError
+    assert list(tmp_path.iterdir()) == []
