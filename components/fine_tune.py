@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.core.protobuf import trackable_object_graph_pb2
 
+from kubeslim import storage
 from kubeslim.components.keras_weights import read_keras_weights
 from kubeslim.components.nets.nets_factory import aux_head_layers, in_scopes, layer_scope
 from kubeslim.errors import KubeslimError
@@ -95,7 +96,8 @@ def read_checkpoint(path: str | Path, model: keras.Model) -> dict[str, np.ndarra
     Raises:
       KubeslimError: ``path`` is neither.
     """
-    path = str(path)  # a local path or a gs:// or s3:// URI, read through tf.io.gfile
+    path = str(path)  # a local path or a gs:// URI, read through tf.io.gfile
+    storage.check_tensorflow_can_read(path, "--checkpoint_path")
     if path.endswith(".h5"):
         if not tf.io.gfile.exists(path) or tf.io.gfile.isdir(path):
             raise KubeslimError(f"--checkpoint_path {path}: no such Keras weights file")

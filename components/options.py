@@ -136,7 +136,7 @@ class CheckpointOptions(Options):
     checkpoint_path: str = option(
         "",
         'checkpoint prefix; "" is the latest; without --model_dir, any checkpoint of '
-        "--model_name (TF-Slim's too, local or gs:// or s3://), which must restore fully",
+        "--model_name (TF-Slim's too, local or gs://), which must restore fully",
         cli_only=True,
     )
     model_name: str = option(

@@ -99,3 +99,14 @@ def test_a_local_file_appears_only_when_written_whole(tmp_path):
         f.write(b"half")
         raise RuntimeError
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_tf_slim_checkpoint_on_s3_is_refused_with_what_to_do(tmp_path):
+    import keras
+
+    from kubeslim.components.fine_tune import read_checkpoint
+
+    with pytest.raises(
+        KubeslimError, match=r"--checkpoint_path s3://b/m.ckpt: TensorFlow .*s3 sync"
+    ):
+        read_checkpoint("s3://b/m.ckpt", keras.Sequential())

@@ -142,8 +142,8 @@ def test_tf_slims_fine_tuning_recipe_runs_as_written(
 
 
 def test_a_checkpoint_path_is_read_through_tf_io_gfile(inception_v3_checkpoint):
-    """A URI (``gs://``, ``s3://``; here TF's in-memory ``ram://`` file system) is not a local
-    path: it reaches the checkpoint reader whole."""
+    """A URI TensorFlow reads (``gs://``; here TF's in-memory ``ram://`` file system) is not
+    a local path: it reaches the checkpoint reader whole."""
     import tensorflow as tf
 
     from kubeslim.components.fine_tune import restore_checkpoint

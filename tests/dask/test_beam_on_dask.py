@@ -204,17 +204,17 @@ def test_a_bad_image_on_a_dask_worker_is_one_line_and_writes_nothing(
     assert [p.name for p in tmp_path.iterdir()] == ["photos"]
 
 
-def test_an_image_folder_on_s3_converts_on_dask_as_locally(
+def test_an_image_folder_on_s3_converts_into_s3_on_dask_as_locally(
     dask_cluster: str, tmp_path: Path
 ) -> None:
-    """The workers read the photos from an S3-compatible server with the job's own S3
-    options, and the shards equal the local runner's."""
+    """The workers read the photos from an S3-compatible server and write their shards back
+    to it, with the job's own S3 options; the output equals the local runner's on disk."""
     from PIL import Image
 
     from kubeslim.beam.convert import convert_dataset
     from kubeslim.beam.options import ConvertOptions
 
-    from ..s3 import s3_args, s3_server, upload
+    from ..s3 import BUCKET, download, keys, s3_args, s3_server, upload
 
     rng = np.random.default_rng(5)
     for name in ("daisy", "tulips", "roses"):
@@ -225,11 +225,14 @@ def test_an_image_folder_on_s3_converts_on_dask_as_locally(
     options = dict(dataset_name="image_folder", validation_size=0.25, num_shards="train=3")
     with s3_server(tmp_path / "s3.log") as endpoint:
         source = upload(endpoint, tmp_path / "photos", "photos")
-        for runner, args in (("local", []), ("dask", _dask_args(dask_cluster))):
+        outputs = ((tmp_path / "local", []), (f"s3://{BUCKET}/dask", _dask_args(dask_cluster)))
+        for output, args in outputs:
             convert_dataset(
-                tmp_path / runner,
+                output,
                 ConvertOptions(source=source, **options),
                 beam_args=[*s3_args(endpoint), *args],
             )
+        download(endpoint, "dask", tmp_path / "dask")
+        assert not [key for key in keys(endpoint) if ".tmp-" in key]
     assert len(list((tmp_path / "dask").glob("*.tfrecord"))) == 4
     assert _differing_files(tmp_path / "local", tmp_path / "dask") == []
