@@ -14,7 +14,7 @@ PIPELINE_ROOT ?= runs
 TEXT_PIPELINES := word2vec language_model translation
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-dask compile-pipeline compile-pipelines run-local run-word2vec run-language-model run-translation test-containers image image-gpu bench bench-convert bench-input bench-train bench-text docs lint format lock clean
+.PHONY: help install demo test test-dask compile-pipeline compile-pipelines run-local run-word2vec run-language-model run-translation test-containers image image-gpu bench bench-convert profile-convert bench-input bench-train bench-text docs lint format lock clean
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -75,6 +75,9 @@ bench-input: install ## Input pipeline examples/s per preprocessing vs LeNet/Cif
 
 bench-train: install ## LeNet/CifarNet training images/s: fed from TFRecords vs from memory
 	$(PY) benchmarks/bench_train.py
+
+profile-convert: install ## Where the converter's CPU goes: CPU vs wall per variant, cProfile (minutes)
+	$(PY) benchmarks/profile_convert.py
 
 bench-text: install ## word2vec words/s and analogies vs gensim, PTB small words/s (minutes)
 	$(PY) benchmarks/bench_text.py

@@ -9,10 +9,11 @@ import select
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
 from kubeslim.errors import KubeslimError
 from kubeslim.options import unknown_flag, unknown_name
@@ -23,7 +24,29 @@ log = logging.getLogger(__name__)
 
 
 # Runners known by a short name beyond Beam's own list (StandardOptions.KNOWN_RUNNER_NAMES).
-_SHORT_RUNNERS = {"DaskRunner": "kubeslim.beam.dask_runner.DaskRunner"}
+_SHORT_RUNNERS = {
+    "DaskRunner": "kubeslim.beam.dask_runner.DaskRunner",
+    DEFAULT_RUNNER: "kubeslim.beam.runner.OptionsSharingFnApiRunner",
+}
+
+
+class OptionsSharingFnApiRunner(FnApiRunner):
+    """Beam's FnApiRunner, whose worker processes (``--direct_running_mode
+    multi_processing``) get the job's options: Beam starts them with none, so their file
+    systems would lack S3's endpoint and keys. The options reach them as they reach a
+    cluster's workers, in the provision info that ``sdk_worker_main`` reads."""
+
+    def run_pipeline(self, pipeline: Any, options: PipelineOptions) -> Any:
+        given = options.get_all_options(drop_default=True, retain_unknown_options=True)
+        # A protobuf Struct holds numbers as floats, which the workers' int flags refuse.
+        as_flags = {
+            name: str(value)
+            if isinstance(value, int | float) and not isinstance(value, bool)
+            else value
+            for name, value in given.items()
+        }
+        self._provision_info.provision_info.pipeline_options.update({"options": as_flags})
+        return super().run_pipeline(pipeline, options)
 
 
 def check_beam_args(args: Sequence[str], own_flags: Sequence[str] = ()) -> list[str]:
@@ -112,15 +135,17 @@ def make_pipeline_options(beam_args: Sequence[str]) -> PipelineOptions:
 
     FnApiRunner is the engine Beam's DirectRunner runs batch jobs on (and honours
     ``--direct_running_mode`` and ``--direct_num_workers``); naming it directly skips the
-    DirectRunner's attempt to download the Prism runner binary, which fails offline.
+    DirectRunner's attempt to download the Prism runner binary, which fails offline. It runs
+    as ``OptionsSharingFnApiRunner``, so its worker processes see the job's options.
     """
     options = PipelineOptions(list(beam_args))
     standard = options.view_as(StandardOptions)
     if standard.runner is None:
         standard.runner = DEFAULT_RUNNER
-    standard.runner = _SHORT_RUNNERS.get(standard.runner, standard.runner)
+    runner = standard.runner
+    standard.runner = _SHORT_RUNNERS.get(runner, runner)
     FileSystems.set_options(options)
-    log.info("Beam runner: %s", standard.runner)
+    log.info("Beam runner: %s", runner)
     return options
 
 

@@ -98,8 +98,9 @@ def test_an_s3_output_replaces_its_own_and_never_objects_kubeslim_did_not_write(
     ]
 
 
-def test_an_image_folder_on_s3_is_read_by_the_workers(s3_endpoint, tmp_path):
-    """Listed by the driver and read in Beam's worker, both through S3."""
+def test_an_image_folder_on_s3_is_read_and_written_by_local_worker_processes(s3_endpoint, tmp_path):
+    """Listed by the driver, read and written by Beam's local worker processes, all through
+    S3: the workers, which Beam starts without the job's options, get its S3 flags."""
     rng = np.random.default_rng(3)
     photos = tmp_path / "photos"
     for name in ("daisy", "tulips"):
@@ -108,11 +109,13 @@ def test_an_image_folder_on_s3_is_read_by_the_workers(s3_endpoint, tmp_path):
             pixels = rng.integers(0, 256, (12, 16, 3), dtype=np.uint8)
             Image.fromarray(pixels).save(photos / name / f"{i}.png")
     source = upload(s3_endpoint, photos, "photos")
+    workers = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
     descriptor = convert_dataset(
-        tmp_path / "out",
+        f"s3://{BUCKET}/photos-converted",
         ConvertOptions(dataset_name="image_folder", source=source, validation_size=0.2),
-        beam_args=s3_args(s3_endpoint),
+        beam_args=[*s3_args(s3_endpoint), *workers],
     )
+    assert len([k for k in keys(s3_endpoint, "photos-converted/") if k.endswith(".tfrecord")]) == 5
     assert descriptor["class_names"] == ["daisy", "tulips"]
     counts = {split: entry["num_examples"] for split, entry in descriptor["splits"].items()}
     assert sum(counts.values()) == 10 and counts["validation"] == 2
