@@ -79,8 +79,9 @@ bench-train: install ## LeNet/CifarNet training images/s: fed from TFRecords vs 
 profile-convert: install ## Where the converter's CPU goes: CPU vs wall per variant, cProfile (minutes)
 	$(PY) benchmarks/profile_convert.py
 
-bench-text: install ## word2vec words/s and analogies vs gensim, PTB small words/s (minutes)
+bench-text: install ## word2vec vs gensim (pydoc_text; gensim's enwiki at 100/200 dims), PTB small words/s (minutes)
 	$(PY) benchmarks/bench_text.py
+	$(PY) benchmarks/bench_enwiki.py
 
 docs: install ## Rewrite the README's flag reference from the options dataclasses
 	$(PY) -m kubeslim.cli.reference --write

@@ -13,9 +13,6 @@ Targets: at least 0.25x gensim's words per second, analogy accuracy within 2 poi
 PTB language model: the small configuration's training words per second and its train, valid
 and test perplexity after the configuration's 13 epochs, against the add-one unigram model's.
 
-word2vec on gensim's enwiki excerpt at 100 and 200 dimensions, the ``kubeslim word2vec``
-command against gensim, scored by gensim's functions: ``bench_enwiki.py``.
-
 Run with ``make bench-text``; results go to benchmarks/results/text.{json,md}.
 """
 
@@ -31,7 +28,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import bench_enwiki
 import numpy as np
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -133,9 +129,6 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=15, help="word2vec epochs (default 15)")
     parser.add_argument("--repeats", type=int, default=3, help="alternating runs (default 3)")
     parser.add_argument("--skip_language_model", action="store_true")
-    parser.add_argument("--skip_enwiki", action="store_true", help="skip the enwiki excerpt")
-    parser.add_argument("--enwiki_epochs", type=int, default=5, help="epochs there (default 5)")
-    parser.add_argument("--enwiki_repeats", type=int, default=2, help="runs there (default 2)")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from kubeslim import corpus_spec
@@ -193,8 +186,6 @@ def main() -> None:
         }
         if not args.skip_language_model:
             report["language_model_small"] = language_model(corpus_dir, tmp / "lm")
-        if not args.skip_enwiki:
-            report["enwiki"] = bench_enwiki.benchmark(tmp, args.enwiki_epochs, args.enwiki_repeats)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "text.json").write_text(json.dumps(report, indent=2) + "\n")
     (RESULTS / "text.md").write_text(_markdown(report))
@@ -250,8 +241,6 @@ def _markdown(report: dict) -> str:
             f"unigram model: valid {lm['unigram_perplexity']['valid']:.1f}, test "
             f"{lm['unigram_perplexity']['test']:.1f}.",
         ]
-    if "enwiki" in report:
-        lines += ["", *bench_enwiki.markdown(report["enwiki"])]
     return "\n".join(lines) + "\n"
 
 
