@@ -85,13 +85,37 @@ def _key_field(key: str) -> bytes:
     return _len_field(1, key.encode())
 
 
+_CACHED_BYTES = 64  # a bytes value this short (an image format, a class name) is cached
+
+
+@functools.lru_cache(maxsize=1 << 16, typed=True)  # typed: 1 and 1.0 encode differently
+def _cached_entry(key: str, value: bytes | int | float) -> bytes:
+    return _entry(key, _feature(value))
+
+
+def _entry(key: str, feature: bytes) -> bytes:
+    """One entry of the ``Features`` map: key and its serialized ``Feature``."""
+    return _len_field(1, _key_field(key) + _len_field(2, feature))
+
+
 def encode_example(features: Mapping[str, FeatureValue]) -> bytes:
-    """Serializes a ``tf.train.Example`` from feature name -> value(s), keys in sorted order."""
-    entries = b"".join(
-        _len_field(1, _key_field(key) + _len_field(2, _feature(features[key])))
-        for key in sorted(features)
-    )
-    return _len_field(1, entries)
+    """Serializes a ``tf.train.Example`` from feature name -> value(s), keys in sorted order.
+
+    Scalars and short bytes (a record's label, size, format) repeat across records, so their
+    entries are cached; a long bytes value (the image) is framed directly.
+    """
+    entries = []
+    for key in sorted(features):
+        value = features[key]
+        if isinstance(value, int | float) or (
+            isinstance(value, bytes) and len(value) <= _CACHED_BYTES
+        ):
+            entries.append(_cached_entry(key, value))
+        elif isinstance(value, bytes):
+            entries.append(_entry(key, _len_field(1, _len_field(1, value))))
+        else:
+            entries.append(_entry(key, _feature(value)))
+    return _len_field(1, b"".join(entries))
 
 
 def _masked_crc(data: bytes) -> bytes:

@@ -64,3 +64,18 @@ def test_framed_records_read_back_and_corruption_is_detected(tmp_path):
     path.write_bytes(bytes(corrupt))
     with pytest.raises(tf.errors.DataLossError):
         list(tf.data.TFRecordDataset(str(path)))
+
+
+def test_cached_entries_keep_int_and_float_apart_and_long_bytes_whole():
+    """Scalars and short bytes are cached per value: 1 and 1.0 are still different features."""
+    for value, kind in (
+        (1, "int64_list"),
+        (1.0, "float_list"),
+        (1, "int64_list"),
+        (b"p" * 64, "bytes_list"),
+        (b"q" * 5000, "bytes_list"),
+    ):
+        feature = tf.train.Example.FromString(records.encode_example({"v": value}))
+        parsed = feature.features.feature["v"]
+        assert parsed.WhichOneof("kind") == kind
+        assert list(getattr(parsed, kind).value) == [value]
