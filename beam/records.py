@@ -88,8 +88,8 @@ def _key_field(key: str) -> bytes:
 _CACHED_BYTES = 64  # a bytes value this short (an image format, a class name) is cached
 
 
-@functools.lru_cache(maxsize=1 << 16, typed=True)  # typed: 1 and 1.0 encode differently
-def _cached_entry(key: str, value: bytes | int | float) -> bytes:
+@functools.lru_cache(maxsize=1 << 16, typed=True)  # typed: True and 1 stay apart
+def _cached_entry(key: str, value: bytes | int) -> bytes:
     return _entry(key, _feature(value))
 
 
@@ -101,15 +101,14 @@ def _entry(key: str, feature: bytes) -> bytes:
 def encode_example(features: Mapping[str, FeatureValue]) -> bytes:
     """Serializes a ``tf.train.Example`` from feature name -> value(s), keys in sorted order.
 
-    Scalars and short bytes (a record's label, size, format) repeat across records, so their
-    entries are cached; a long bytes value (the image) is framed directly.
+    Integers and short bytes (a record's label, size, format) repeat across records, so their
+    entries are cached (not floats: 0.0 and -0.0 are equal keys but different bytes); a long
+    bytes value (the image) is framed directly.
     """
     entries = []
     for key in sorted(features):
         value = features[key]
-        if isinstance(value, int | float) or (
-            isinstance(value, bytes) and len(value) <= _CACHED_BYTES
-        ):
+        if isinstance(value, int) or (isinstance(value, bytes) and len(value) <= _CACHED_BYTES):
             entries.append(_cached_entry(key, value))
         elif isinstance(value, bytes):
             entries.append(_entry(key, _len_field(1, _len_field(1, value))))

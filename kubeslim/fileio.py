@@ -53,7 +53,7 @@ def read_marker(directory: str | os.PathLike) -> dict[str, Any] | None:
     """The kubeslim marker of ``directory``, or None where it has none (or an unreadable one)."""
     try:
         return parse_marker((Path(directory) / MARKER_FILE).read_text())
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         return None
 
 

@@ -84,13 +84,49 @@ def read_bytes(path: str) -> bytes:
         return f.read()
 
 
+class _Counting:
+    """A writable file that counts the bytes written through it."""
+
+    def __init__(self, f: IO[bytes]):
+        self._f, self.size = f, 0
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        return self._f.write(data)
+
+
 @contextlib.contextmanager
 def writing(path: str | os.PathLike) -> Iterator[IO[bytes]]:
     """A binary file to write ``path`` through: a local file appears (by rename) only when
-    complete and is removed on an exception; an object appears when it is closed."""
+    complete and is removed on an exception; an object appears when it is closed, and is
+    deleted on an exception.
+
+    Raises:
+      KubeslimError: the store refuses the object (no bucket, no permission, ...).
+    """
     if is_uri(path):
-        with _filesystems(str(path)).create(str(path), compression_type="uncompressed") as f:
-            yield f
+        path = str(path)
+        filesystems = _filesystems(path)
+        try:
+            f = filesystems.create(path, compression_type="uncompressed")
+        except Exception as e:  # a BeamIOError or the store client's own
+            raise KubeslimError(f"cannot write {path}: {e}") from None
+        counting = _Counting(f)
+        try:
+            yield counting  # type: ignore[misc]
+        except BaseException:
+            with contextlib.suppress(Exception):
+                f.close()
+            with contextlib.suppress(Exception):
+                filesystems.delete([path])
+            raise
+        try:
+            if counting.size == 0 and urlparse(path).scheme == "s3":
+                _put_empty_s3_object(f, path)
+            else:
+                f.close()
+        except Exception as e:
+            raise KubeslimError(f"cannot write {path}: {e}") from None
         return
     partial = f"{path}.partial-{uuid.uuid4().hex[:8]}"
     try:
@@ -100,6 +136,19 @@ def writing(path: str | os.PathLike) -> Iterator[IO[bytes]]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(partial)
+
+
+def _put_empty_s3_object(f: IO[bytes], path: str) -> None:
+    """Beam's S3 writer always completes a multipart upload, which S3 refuses for no parts:
+    an empty object is put whole instead."""
+    from apache_beam.io.aws.clients.s3 import boto3_client
+    from apache_beam.io.aws.s3io import parse_s3_path
+
+    with contextlib.suppress(Exception):
+        f.close()  # fails as said; the upload is abandoned
+    bucket, key = parse_s3_path(path)
+    client = boto3_client.Client(_filesystems(path)._pipeline_options)
+    client.client.put_object(Bucket=bucket, Key=key, Body=b"")
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:
@@ -174,6 +223,8 @@ class ObjectStoreOutputDir:
         self.kind, self._overwrite, self._what = kind, overwrite, what
         if not urlparse(self.path).path.strip("/"):
             raise KubeslimError(f"{what} {path}: name a folder inside the bucket, not the bucket")
+        if any(c in self.path for c in "*?[]"):
+            raise KubeslimError(f"{what} {path}: an object-store output may not hold * ? [ or ]")
         self._fs = _filesystems(self.path, what)
         for name, given in (inputs or {}).items():
             other = str(given or "").rstrip("/")
@@ -191,7 +242,7 @@ class ObjectStoreOutputDir:
             (result,) = self._fs.match([f"{prefix}/**"])
         except Exception as e:  # a BeamIOError or the store client's own
             raise KubeslimError(f"cannot list {self._what} {prefix}: {e}") from None
-        return sorted(m.path for m in result.metadata_list)
+        return sorted(m.path for m in result.metadata_list if m.path.startswith(prefix + "/"))
 
     def _marker(self, prefix: str) -> dict[str, Any] | None:
         try:
@@ -256,7 +307,10 @@ class ObjectStoreOutputDir:
         try:
             yield staged
         except BaseException:
-            self._delete(staged)
+            try:
+                self._delete(staged)
+            except Exception as e:  # the job's own error is the one to report
+                log.warning("could not delete %s: %s", staged, e)
             raise
         if problem := self._refusal():  # something else appeared there while we worked
             self._delete(staged)

@@ -64,10 +64,23 @@ def test_leftovers_of_killed_runs_on_this_host_are_removed_others_kept(s3):
     ]
 
 
+def test_an_empty_object_is_written_and_a_failed_one_leaves_nothing(s3):
+    storage.write_text(f"s3://{BUCKET}/empty.txt", "")  # S3 refuses Beam's empty upload
+    assert storage.read_bytes(f"s3://{BUCKET}/empty.txt") == b""
+    with pytest.raises(ValueError, match="the job's own error"):
+        with storage.writing(f"s3://{BUCKET}/failed.bin") as f:
+            f.write(b"half")
+            raise ValueError("the job's own error")
+    assert keys(s3, "failed") == []
+    with pytest.raises(KubeslimError, match="cannot write s3://no-such-bucket/x"):
+        storage.write_text("s3://no-such-bucket/x", "x")
+
+
 @pytest.mark.parametrize(
     ("path", "inputs", "message"),
     [
         (f"s3://{BUCKET}", {}, "name a folder inside the bucket"),
+        (f"s3://{BUCKET}/run[1]", {}, r"may not hold \* \? \[ or \]"),
         (f"s3://{BUCKET}/in/out", {"--source": f"s3://{BUCKET}/in"}, "lies inside --source"),
         (f"s3://{BUCKET}/in", {"--source": f"s3://{BUCKET}/in/x/*.txt"}, "holds or lies inside"),
         ("nosuch://bucket/out", {}, r"no file system for nosuch://"),

@@ -50,7 +50,7 @@ def test_mnist_from_s3_into_s3_equals_the_conversion_on_disk(mnist_on_s3, s3_end
     from_s3 = download(s3_endpoint, "converted", tmp_path / "from_s3")
     assert _same_tree(from_s3, mnist_on_s3["on_disk"])  # the marker file too: complete
     assert len(read_split(from_s3, "train")) == 30
-    assert not [key for key in keys(s3_endpoint) if ".tmp-" in key]  # no staging left
+    assert keys(s3_endpoint, ".converted.tmp-") == []  # no staging left
 
 
 def test_analyze_reads_a_data_set_on_s3_and_writes_its_transform_to_s3(

@@ -79,3 +79,8 @@ def test_cached_entries_keep_int_and_float_apart_and_long_bytes_whole():
         parsed = feature.features.feature["v"]
         assert parsed.WhichOneof("kind") == kind
         assert list(getattr(parsed, kind).value) == [value]
+
+
+def test_zero_and_negative_zero_floats_encode_as_themselves():
+    assert records.encode_example({"v": -0.0}) != records.encode_example({"v": 0.0})
+    assert records.encode_example({"v": 0.0}) == records.encode_example({"v": 0.0})
