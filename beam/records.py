@@ -103,15 +103,13 @@ def encode_example(features: Mapping[str, FeatureValue]) -> bytes:
 
     Integers and short bytes (a record's label, size, format) repeat across records, so their
     entries are cached (not floats: 0.0 and -0.0 are equal keys but different bytes); a long
-    bytes value (the image) is framed directly.
+    bytes value (the image) is framed each time.
     """
     entries = []
     for key in sorted(features):
         value = features[key]
         if isinstance(value, int) or (isinstance(value, bytes) and len(value) <= _CACHED_BYTES):
             entries.append(_cached_entry(key, value))
-        elif isinstance(value, bytes):
-            entries.append(_entry(key, _len_field(1, _len_field(1, value))))
         else:
             entries.append(_entry(key, _feature(value)))
     return _len_field(1, b"".join(entries))

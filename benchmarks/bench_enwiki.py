@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_text import train_sentences
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ENWIKI = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
@@ -128,9 +129,7 @@ def benchmark(tmp: Path, epochs: int, repeats: int) -> dict:
     descriptor = corpus_spec.read_descriptor(corpus_dir)
     vocabulary = corpus_spec.read_vocabulary(corpus_dir)
     words = descriptor["splits"]["train"]["num_tokens"][corpus_spec.TOKENS_KEY]
-    from kubeslim.components.text.corpus import token_lines
-
-    sentences = [[vocabulary[i] for i in ids.numpy()] for ids in token_lines(corpus_dir, "train")]
+    sentences = train_sentences(corpus_dir, vocabulary)
     results: dict = {}
     for dimensions in (100, 200):
         runs: dict[str, list] = {"kubeslim": [], "gensim": []}

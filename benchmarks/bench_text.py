@@ -54,7 +54,8 @@ def analogy_questions(vocabulary: list[str], path: Path, limit: int = 3000) -> i
     return count
 
 
-def _sentences(corpus_dir: Path, vocabulary: list[str]) -> list[list[str]]:
+def train_sentences(corpus_dir: Path, vocabulary: list[str]) -> list[list[str]]:
+    """The train split's lines as words (rare ones as the corpus's out-of-vocabulary word)."""
     from kubeslim.components.text.corpus import token_lines
 
     return [[vocabulary[i] for i in ids.numpy()] for ids in token_lines(corpus_dir, "train")]
@@ -148,7 +149,7 @@ def main() -> None:
         words = descriptor["splits"]["train"]["num_tokens"][corpus_spec.TOKENS_KEY]
         questions = tmp / "questions-words.txt"
         num_questions = analogy_questions(vocabulary[:-1], questions)
-        sentences = _sentences(corpus_dir, vocabulary)
+        sentences = train_sentences(corpus_dir, vocabulary)
         runs = {"kubeslim": [], "gensim": []}
         for repeat in range(args.repeats):
             for name in runs:

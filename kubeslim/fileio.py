@@ -101,7 +101,7 @@ def writable_location(path: str | os.PathLike, what: str = "output directory") -
       KubeslimError: the path is an object-store address, a file, or below a file, or the
         nearest existing parent is not writable.
     """
-    if not _is_local(path):
+    if is_uri(path):
         raise KubeslimError(
             f"{what} {path}: this step writes a local directory; only the Beam jobs (convert, "
             "convert-text, analyze) write to an object store"
@@ -119,8 +119,9 @@ def writable_location(path: str | os.PathLike, what: str = "output directory") -
     return out
 
 
-def _is_local(path: str | os.PathLike) -> bool:
-    return urlparse(str(path)).scheme in ("", "file")
+def is_uri(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is an object-store address (``gs://b/x``), not a local path."""
+    return urlparse(str(path)).scheme not in ("", "file")
 
 
 def check_not_nested(out: Path, inputs: Inputs, what: str) -> None:
@@ -137,7 +138,7 @@ def check_not_nested(out: Path, inputs: Inputs, what: str) -> None:
             f"{what} {out} is the current directory or holds it; choose a directory below it"
         )
     for name, path in inputs.items():
-        if path is None or str(path) == "" or not _is_local(path):
+        if path is None or str(path) == "" or is_uri(path):
             continue
         given = Path(urlparse(str(path)).path if str(path).startswith("file:") else path)
         source = given.absolute().resolve()

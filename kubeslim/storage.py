@@ -33,15 +33,11 @@ from urllib.parse import urlparse
 
 from kubeslim import fileio
 from kubeslim.errors import KubeslimError
+from kubeslim.fileio import is_uri
 
 log = logging.getLogger(__name__)
 
 _EXTRAS = {"s3": "pip install 'kubeslim[aws]'", "gs": "pip install 'apache-beam[gcp]'"}
-
-
-def is_uri(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is an object-store address (``gs://b/x``), not a local path."""
-    return urlparse(str(path)).scheme not in ("", "file")
 
 
 def _filesystems(path: str, what: str = "path") -> Any:
