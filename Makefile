@@ -14,7 +14,7 @@ PIPELINE_ROOT ?= runs
 TEXT_PIPELINES := word2vec language_model translation
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-dask compile-pipeline compile-pipelines run-local run-word2vec run-language-model run-translation test-containers image image-gpu bench bench-convert profile-convert bench-input bench-train bench-text docs lint format lock clean
+.PHONY: help install demo test test-dask compile-pipeline compile-pipelines run-local run-word2vec run-language-model run-translation test-containers image image-gpu bench bench-convert profile-convert profile-word2vec bench-input bench-train bench-text docs lint format lock clean
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,8 +30,9 @@ install: $(STAMP) ## Create .venv and install the locked dependencies and kubesl
 
 demo: install compile-pipeline run-local ## Compile the pipeline, then run it locally on the embedded digits
 
-test: install ## Run the test suite (everything but the Dask and container tiers)
-	$(PY) -m pytest
+TEST_WORKERS ?= 2
+test: install ## Run the test suite on 2 pytest-xdist workers, TEST_WORKERS=N for more (all but the Dask and container tiers)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-dask: install ## Start a Dask cluster (scheduler, 2 workers on 127.0.0.1), run every Beam job on it, stop it
 	$(PY) -m pytest -o addopts="--import-mode=importlib -ra" -p no:cacheprovider tests/dask
@@ -78,6 +79,9 @@ bench-train: install ## LeNet/CifarNet training images/s: fed from TFRecords vs 
 
 profile-convert: install ## Where the converter's CPU goes: CPU vs wall per variant, cProfile (minutes)
 	$(PY) benchmarks/profile_convert.py
+
+profile-word2vec: install ## Where word2vec's time goes: fixed costs, pipeline vs step, kernel cost per row (minutes)
+	$(PY) benchmarks/profile_word2vec.py
 
 bench-text: install ## word2vec vs gensim (pydoc_text; gensim's enwiki at 100/200 dims), PTB small words/s (minutes)
 	$(PY) benchmarks/bench_text.py

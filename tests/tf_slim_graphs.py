@@ -146,25 +146,33 @@ SHIPPED = {
 class BackgroundGraphs:
     """TF-Slim's graph of every ``SHIPPED`` net, saved one after another in ``directory`` by
     a separate process (started as soon as the session knows it will need them, so the
-    work overlaps other tests); ``get`` waits for one."""
+    work overlaps other tests); ``get`` waits for one. Any process may read the directory
+    (pytest-xdist's workers read what the controller's process saves); only the one that
+    called ``start`` owns the process."""
 
     def __init__(self, directory: Path):
         self.directory = directory
-        args = [f"{name}:{classes}:{size}" for name, (size, classes) in sorted(SHIPPED.items())]
         self.log = directory / "log.txt"
-        with self.log.open("w") as log:
-            self.process = subprocess.Popen(
+        self.process: subprocess.Popen | None = None
+
+    @classmethod
+    def start(cls, directory: Path) -> "BackgroundGraphs":
+        graphs = cls(directory)
+        args = [f"{name}:{classes}:{size}" for name, (size, classes) in sorted(SHIPPED.items())]
+        with graphs.log.open("w") as log:
+            graphs.process = subprocess.Popen(
                 [sys.executable, __file__, str(directory), *args], stdout=log, stderr=log
             )
+        return graphs
 
     def get(self, name: str, timeout: float = 900) -> SlimGraph:
         done = self.directory / name / "done"
         deadline = time.monotonic() + timeout
         while not done.exists():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"TF-Slim's {name} was not saved: {self.log.read_text()[-2000:]}"
-                )
+            exited = (self.directory / _EXITED).exists() and not done.exists()
+            if exited or time.monotonic() > deadline:
+                log = self.log.read_text()[-2000:] if self.log.exists() else "(never started)"
+                raise RuntimeError(f"TF-Slim's {name} was not saved: {log}")
             time.sleep(0.2)
         saved = np.load(self.directory / name / "graph.npz")
         points = {
@@ -185,18 +193,24 @@ class BackgroundGraphs:
         shutil.rmtree(self.directory / name)
 
     def close(self) -> None:
-        """Stops the process and deletes what it saved."""
-        self.process.kill()
-        self.process.wait()
+        """Stops the process this object started and deletes what it saved."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+_EXITED = "exited"  # written by the saving process when it stops, saved all or not
 
 
 if __name__ == "__main__":
     tf.compat.v1.disable_v2_behavior()
     out = Path(sys.argv[1])
-    for spec in sys.argv[2:]:
-        net, classes, size = spec.split(":")
-        (out / net).mkdir(parents=True)
-        _save(
-            save_tf_slim_checkpoint(net, int(classes), int(size), out / net, True), net, out / net
-        )
+    try:
+        for spec in sys.argv[2:]:
+            net, classes, size = spec.split(":")
+            (out / net).mkdir(parents=True)
+            graph = save_tf_slim_checkpoint(net, int(classes), int(size), out / net, True)
+            _save(graph, net, out / net)
+    finally:
+        (out / _EXITED).touch()
