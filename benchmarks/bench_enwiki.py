@@ -176,7 +176,8 @@ def markdown(report: dict) -> str:
         f"in the train split, {report['vocabulary_size']:,} words in the vocabulary "
         f"(`--min_count 5`). Skip-gram, window {s['window_size']}, {s['num_negatives']} "
         f"negatives, subsampling {s['subsample']}, learning rate {s['learning_rate']}, "
-        f"{report['epochs']} epochs; gensim with 2 threads. Scores by gensim's own "
+        f"{report['epochs']} epochs; kubeslim at its default batch of pairs, gensim with 2 "
+        "threads. Scores by gensim's own "
         "`evaluate_word_pairs` (WordSim353) and `evaluate_word_analogies` (questions-words).",
         "",
         "| dimensions | trainer | training words/s | WordSim353 Spearman | analogy accuracy "

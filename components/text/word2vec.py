@@ -119,7 +119,8 @@ class Word2Vec(tf.Module):
 
 
 def _train_step(model: Word2Vec, options: Word2VecOptions, unigram_logits: tf.Tensor):
-    @tf.function
+    """One step on a batch of (centers, contexts, progress): its mean loss a pair."""
+
     def step(centers: tf.Tensor, contexts: tf.Tensor, progress: tf.Tensor) -> tf.Tensor:
         lr = options.learning_rate * tf.maximum(1e-4, 1.0 - tf.reduce_mean(progress))
         with tf.GradientTape() as tape:
@@ -161,6 +162,22 @@ def _train_step(model: Word2Vec, options: Word2VecOptions, unigram_logits: tf.Te
     return step
 
 
+def _train_epoch(step, pairs_of_an_epoch: tf.data.Dataset):
+    """A whole epoch in one graph call (a Python call a step cost as much as the step at
+    1,024 pairs): the sum of its steps' losses, its steps and its pairs."""
+
+    @tf.function
+    def epoch() -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        total, steps, pairs = tf.constant(0.0), tf.constant(0), tf.constant(0)
+        for centers, contexts, progress in pairs_of_an_epoch:
+            total += step(centers, contexts, progress)
+            steps += 1
+            pairs += tf.size(centers)
+        return total, steps, pairs
+
+    return epoch
+
+
 def train_word2vec(
     corpus_dir: str | Path, model_dir: str | Path, options: Word2VecOptions | None = None
 ) -> dict[str, Any]:
@@ -196,20 +213,19 @@ def train_word2vec(
     }
     epoch_log = EpochLog(model_dir, CONFIG_FILE, record, int(model.epoch))
     step = _train_step(model, options, unigram_logits)
-    pairs_of_an_epoch = make_pairs(corpus_dir, options, keep, model.epoch)
+    train_epoch = _train_epoch(step, make_pairs(corpus_dir, options, keep, model.epoch))
     words = descriptor["splits"]["train"]["num_tokens"][corpus_spec.TOKENS_KEY]
     for epoch in range(int(model.epoch), options.epochs):
-        start, losses, pairs = time.perf_counter(), [], 0
-        for centers, contexts, progress in pairs_of_an_epoch:
-            losses.append(float(step(centers, contexts, progress)))
-            pairs += int(centers.shape[0])
+        start = time.perf_counter()
+        total, steps, pairs = (t.numpy() for t in train_epoch())
         seconds = time.perf_counter() - start
-        if not math.isfinite(np.mean(losses)):
-            raise KubeslimError(f"word2vec loss became {np.mean(losses)} in epoch {epoch + 1}")
+        loss = float(total / steps) if steps else float("nan")
+        if not math.isfinite(loss):
+            raise KubeslimError(f"word2vec loss became {loss} in epoch {epoch + 1}")
         entry = {
             "epoch": epoch + 1,
-            "loss": float(np.mean(losses)),
-            "pairs": pairs,
+            "loss": loss,
+            "pairs": int(pairs),
             "words_per_second": round(words / seconds, 1),
         }
         epoch_log.end_epoch(entry, model.epoch, manager)
