@@ -135,7 +135,7 @@ def main() -> None:
     from kubeslim import corpus_spec
     from kubeslim.beam.convert_text import convert_corpus
     from kubeslim.beam.options import ConvertTextOptions
-    from kubeslim.components.text import word2vec
+    from kubeslim.components.text import embedding_scores
     from kubeslim.components.text.word2vec_options import Word2VecOptions
 
     options = {**vars(Word2VecOptions()), "epochs": args.epochs}
@@ -157,7 +157,7 @@ def main() -> None:
                     speed, (vectors, vocab) = run_ours(corpus_dir, tmp / f"w2v-{repeat}", options)
                 else:
                     speed, (vectors, vocab) = run_gensim(sentences, options, words)
-                analogies = word2vec.analogy_accuracy(vectors, vocab, questions)
+                analogies = embedding_scores.analogy_accuracy(vectors, vocab, questions)
                 runs[name].append({**speed, "analogy_accuracy": analogies["accuracy"]})
                 print(
                     f"  {name:<8} run {repeat + 1}: {speed['words_per_second']:9.0f} words/s, "

@@ -24,6 +24,11 @@ import tensorflow as tf
 from kubeslim import corpus_spec
 from kubeslim.components.serving import write_servable
 from kubeslim.components.text.corpus import token_blocks, token_counts, vocabulary_table
+from kubeslim.components.text.embedding_scores import (
+    analogy_accuracy_ids,
+    nearest_neighbours,
+    normalized,
+)
 from kubeslim.components.text.epoch_log import EpochLog, trained_record
 from kubeslim.components.text.word2vec_options import (
     NEGATIVES_SHARED_BY,
@@ -245,89 +250,6 @@ def load_embeddings(model_dir: str | Path) -> tuple[np.ndarray, list[str]]:
     return model.embeddings.numpy(), vocabulary
 
 
-def _normalized(embeddings: np.ndarray) -> np.ndarray:
-    return embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
-
-
-def nearest_neighbours(
-    embeddings: np.ndarray, vocabulary: list[str], words: list[str], k: int = 8
-) -> dict[str, list[tuple[str, float]]]:
-    """The ``k`` words with the most similar (cosine) embeddings to each of ``words``.
-
-    Raises:
-      KubeslimError: a word is not in the vocabulary.
-    """
-    index = {w: i for i, w in enumerate(vocabulary)}
-    missing = [w for w in words if w not in index]
-    if missing:
-        raise KubeslimError(f"not in the vocabulary: {', '.join(missing)}")
-    unit = _normalized(embeddings)
-    result = {}
-    for word in words:
-        similarity = unit @ unit[index[word]]
-        similarity[index[word]] = -np.inf
-        best = np.argsort(-similarity)[:k]
-        result[word] = [(vocabulary[i], float(similarity[i])) for i in best]
-    return result
-
-
-def analogy_accuracy(
-    embeddings: np.ndarray, vocabulary: list[str], questions_path: str | Path
-) -> dict[str, Any]:
-    """Accuracy on a ``questions-words.txt``-format file (``: section`` lines, then ``a b c
-    d`` lines meaning a is to b as c is to d): the answer is the word nearest to
-    b - a + c other than a, b and c. Questions with a word outside the vocabulary are
-    counted and skipped, as the tutorial did.
-
-    Raises:
-      KubeslimError: the file cannot be read.
-    """
-    sections, skipped = corpus_spec.read_analogies(questions_path, vocabulary)
-    questions = [q for _, section in sections for q in section]
-    return _score_analogies(embeddings, questions, skipped)
-
-
-def analogy_accuracy_ids(embeddings: np.ndarray, questions_path: str | Path) -> dict[str, Any]:
-    """``analogy_accuracy`` on an analogy set already mapped to ids (``analogies.ids.txt``)."""
-    questions = []
-    for number, ids in _analogy_lines(questions_path):
-        try:
-            questions.append([int(i) for i in ids])
-        except ValueError:
-            raise KubeslimError(f"{questions_path}:{number}: expected 4 ids, got {ids}") from None
-    return _score_analogies(embeddings, questions, 0)
-
-
-def _analogy_lines(path: str | Path):
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as e:
-        raise KubeslimError(f"{path}: {e.strerror}") from None
-    for number, line in enumerate(lines, start=1):
-        if line.strip() and not line.startswith(":"):
-            yield number, line.split()
-
-
-def _score_analogies(
-    embeddings: np.ndarray, questions: list[list[int]], skipped: int
-) -> dict[str, Any]:
-    unit = _normalized(embeddings)
-    correct = 0
-    for batch in np.array_split(np.array(questions, dtype=np.int64), max(1, len(questions) // 512)):
-        if not len(batch):
-            continue
-        target = unit[batch[:, 1]] - unit[batch[:, 0]] + unit[batch[:, 2]]
-        similarity = target @ unit.T
-        np.put_along_axis(similarity, batch[:, :3], -np.inf, axis=1)
-        correct += int((similarity.argmax(1) == batch[:, 3]).sum())
-    return {
-        "questions": len(questions),
-        "skipped": skipped,
-        "correct": correct,
-        "accuracy": correct / len(questions) if questions else 0.0,
-    }
-
-
 def evaluate_embeddings(
     model_dir: str | Path,
     corpus_dir: str | Path,
@@ -367,7 +289,7 @@ class EmbeddingModule(tf.Module):
 
     def __init__(self, embeddings: np.ndarray, vocabulary: list[str], k: int = 8):
         super().__init__()
-        self.unit = tf.Variable(_normalized(embeddings), trainable=False, name="embeddings")
+        self.unit = tf.Variable(normalized(embeddings), trainable=False, name="embeddings")
         self.words = tf.constant(vocabulary)
         self.table = vocabulary_table(self.words)
         self.k = k

@@ -40,7 +40,7 @@ def _word2vec_flags(parser: argparse.ArgumentParser, _: Sequence[str]) -> None:
 
 
 def _word2vec(run: Invocation) -> None:
-    from kubeslim.components.text import word2vec
+    from kubeslim.components.text import embedding_scores, word2vec
 
     options = run.options(Word2VecOptions)
     _check_export_dir(run, word2vec.EXPORT_KIND)
@@ -55,10 +55,12 @@ def _word2vec(run: Invocation) -> None:
     embeddings, vocabulary = word2vec.load_embeddings(model_dir)
     if run.neighbours:
         words = [w.strip() for w in run.neighbours.split(",") if w.strip()]
-        for word, near in word2vec.nearest_neighbours(embeddings, vocabulary, words).items():
+        for word, near in embedding_scores.nearest_neighbours(
+            embeddings, vocabulary, words
+        ).items():
             print(f"{word}: " + ", ".join(f"{w} {s:.3f}" for w, s in near))
     if run.analogies:
-        a = word2vec.analogy_accuracy(embeddings, vocabulary, run.analogies)
+        a = embedding_scores.analogy_accuracy(embeddings, vocabulary, run.analogies)
         print(
             f"analogies: {a['correct']}/{a['questions']} correct ({a['accuracy']:.4f}), "
             f"{a['skipped']} skipped for words outside the vocabulary"

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kubeslim.components.text import epoch_log, word2vec
+from kubeslim.components.text import embedding_scores, epoch_log, word2vec
 from kubeslim.components.text.word2vec_options import Word2VecEvalOptions, Word2VecOptions
 from kubeslim.errors import KubeslimError
 from kubeslim.model_spec import servable_dir
@@ -65,22 +65,22 @@ def test_analogy_evaluation_counts_answers_and_skips_unknown_words(model_dir, tm
         ": python\ntrue false true false\nkey value key value\nzzz value key zzz\n"
     )
     embeddings, vocabulary = word2vec.load_embeddings(model_dir)
-    result = word2vec.analogy_accuracy(embeddings, vocabulary, questions)
+    result = embedding_scores.analogy_accuracy(embeddings, vocabulary, questions)
     assert (result["questions"], result["skipped"]) == (2, 1)
     assert 0 <= result["correct"] <= 2 and result["accuracy"] == result["correct"] / 2
     questions.write_text("true false\n")
     with pytest.raises(KubeslimError, match="questions-words.txt:1: expected 4 words"):
-        word2vec.analogy_accuracy(embeddings, vocabulary, questions)
+        embedding_scores.analogy_accuracy(embeddings, vocabulary, questions)
 
 
 def test_analogies_are_answered_by_vector_arithmetic(tmp_path):
     vocabulary = ["man", "king", "woman", "queen", "apple"]
     embeddings = np.array([[1, 0, 0], [1, 1, 0], [0, 0, 1], [0, 1, 1], [1, -1, 1]], np.float32)
     (tmp_path / "q.txt").write_text(": royal\nman king woman queen\nking man queen apple\n")
-    result = word2vec.analogy_accuracy(embeddings, vocabulary, tmp_path / "q.txt")
+    result = embedding_scores.analogy_accuracy(embeddings, vocabulary, tmp_path / "q.txt")
     assert (result["questions"], result["correct"]) == (2, 1)  # the second's answer is woman
     (tmp_path / "q.ids.txt").write_text(": royal\n0 1 2 3\n1 0 3 4\n")
-    assert word2vec.analogy_accuracy_ids(embeddings, tmp_path / "q.ids.txt") == result
+    assert embedding_scores.analogy_accuracy_ids(embeddings, tmp_path / "q.ids.txt") == result
 
 
 def test_pipeline_evaluation_uses_the_corpus_analogy_set(model_dir, corpus_dir, tmp_path):
@@ -166,7 +166,7 @@ def test_export_serves_vectors_and_neighbours_and_writes_projector_files(model_d
     assert int(out["ids"][1]) == len(vocabulary) - 1  # out of vocabulary
     nearest = loaded.signatures["nearest"](words=tf.constant(["true"]))
     served = [w.decode() for w in nearest["neighbours"].numpy()[0]]
-    expected = word2vec.nearest_neighbours(embeddings, vocabulary, ["true"], k=5)["true"]
+    expected = embedding_scores.nearest_neighbours(embeddings, vocabulary, ["true"], k=5)["true"]
     assert served == [w for w, _ in expected]
     vectors = np.loadtxt(servable_dir(export) / "vectors.tsv", delimiter="\t")
     assert vectors.shape == embeddings.shape
