@@ -14,6 +14,8 @@ import shutil
 import stat
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -87,6 +89,27 @@ def _docker_runner(root: Path) -> "local.DockerRunner":
     return local.DockerRunner(user=f"{os.getuid()}:{os.getgid()}")
 
 
+@contextmanager
+def _tasks_temp_dir() -> Iterator[None]:
+    """Gives the task subprocesses a temporary folder of their own, removed after the run.
+
+    Each lightweight component writes its code into a ``mktemp -d`` folder it never removes
+    (in a container it goes with the container); run as subprocesses here, the folders would
+    pile up in the system's temporary folder, a few dozen a run.
+    """
+    scratch = tempfile.mkdtemp(prefix="kubeslim-run-local-")
+    previous = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = scratch
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["TMPDIR"]
+        else:
+            os.environ["TMPDIR"] = previous
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def run_local(
     pipeline_root: str | Path = DEFAULT_PIPELINE_ROOT,
     pipeline: str = DEFAULT_PIPELINE,
@@ -146,7 +169,8 @@ def run_local(
     descriptor, log_file = tempfile.mkstemp(prefix=f".{name}-", suffix=".log", dir=root)
     os.close(descriptor)
     log_file = Path(log_file)
-    with warnings.catch_warnings(), task_log(log_file, verbose) as log:
+    tasks_temp = _tasks_temp_dir() if runner == "subprocess" else nullcontext()
+    with warnings.catch_warnings(), task_log(log_file, verbose) as log, tasks_temp:
         # The tasks name the project's image; locally this environment stands in for it, and
         # the cluster-only settings (display names, later resources) do not apply.
         warnings.filterwarnings("ignore", message=".*non-Python base image.*")

@@ -134,7 +134,10 @@ def test_run_local_produces_all_artifacts_then_reuses_them_until_the_data_grows(
     assert (registry / "latest").read_text() == "1\n"
 
 
-def test_a_failing_task_fails_the_run_with_a_clear_error(tmp_path):
+def test_a_failing_task_fails_the_run_with_a_clear_error(tmp_path, monkeypatch):
+    temp = tmp_path / "temp"  # the tasks' code goes into mktemp folders kubeslim removes
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
     photos = tmp_path / "photos"
     (photos / "cats").mkdir(parents=True)
     (photos / "cats" / "1.png").write_bytes(b"")  # valid flags, a folder of one class
@@ -143,3 +146,4 @@ def test_a_failing_task_fails_the_run_with_a_clear_error(tmp_path):
     message = str(raised.value)
     assert "failed: 'convert-dataset'" in message and "It said: KubeslimError: " in message
     assert f"{photos}: found 1 class folder(s)" in message and "kfp-local.log" in message
+    assert not list(temp.iterdir())
