@@ -29,8 +29,8 @@ import numpy as np
 from bench_processes import descendants, rss_mb
 from convert_report import best, markdown
 from convert_report import report as make_report
+from results_files import write_results
 
-RESULTS = Path(__file__).resolve().parent / "results"
 TESTS = Path(__file__).resolve().parent.parent / "tests"
 DASK_ADDRESS = "KUBESLIM_BENCH_DASK_ADDRESS"
 SIZES = (60_000, 240_000, 1_000_000)
@@ -388,9 +388,7 @@ def main() -> None:
             folder_runs += [best(n, t) for t in by_variant.values()]
             shutil.rmtree(data)
     report = make_report(runs, startup, folder_runs, WORKERS)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "convert.json").write_text(json.dumps(report, indent=2) + "\n")
-    (RESULTS / "convert.md").write_text(markdown(report))
+    write_results("convert", markdown(report), report)
     print(markdown(report))
 
 

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 from bench_text import train_sentences
+from results_files import write_results
 
-RESULTS = Path(__file__).resolve().parent / "results"
 ENWIKI = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
 LINE_WORDS = 1000
 SPEED_TARGET = 0.5
@@ -213,9 +213,7 @@ def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     with tempfile.TemporaryDirectory(prefix="bench-enwiki-") as tmp:
         report = benchmark(Path(tmp), args.epochs, args.repeats)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "text_enwiki.json").write_text(json.dumps(report, indent=2) + "\n")
-    (RESULTS / "text_enwiki.md").write_text(markdown(report))
+    write_results("text_enwiki", markdown(report), report)
     print(markdown(report))
 
 

@@ -9,7 +9,6 @@ go to benchmarks/results/.
 """
 
 import argparse
-import json
 import os
 import platform
 import tempfile
@@ -18,8 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from results_files import write_results
 
-RESULTS = Path(__file__).resolve().parent / "results"
 BATCH = 32
 PREPROCESSING_SIZES = {"lenet": 28, "cifarnet": 32, "inception": 224, "vgg": 224}
 TARGET = 3.0
@@ -140,9 +139,7 @@ def main() -> None:
         "input_over_training": ratios,
         "target": TARGET,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "input.json").write_text(json.dumps(report, indent=2) + "\n")
-    (RESULTS / "input.md").write_text(_markdown(report))
+    write_results("input", _markdown(report), report)
     print(_markdown(report))
 
 

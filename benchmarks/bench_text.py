@@ -18,7 +18,6 @@ Run with ``make bench-text``; results go to benchmarks/results/text.{json,md}.
 
 import argparse
 import itertools
-import json
 import math
 import os
 import platform
@@ -29,8 +28,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+from results_files import write_results
 
-RESULTS = Path(__file__).resolve().parent / "results"
 SPEED_TARGET = 0.25
 ANALOGY_TARGET = 0.02
 
@@ -187,9 +186,7 @@ def main() -> None:
         }
         if not args.skip_language_model:
             report["language_model_small"] = language_model(corpus_dir, tmp / "lm")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "text.json").write_text(json.dumps(report, indent=2) + "\n")
-    (RESULTS / "text.md").write_text(_markdown(report))
+    write_results("text", _markdown(report), report)
     print(_markdown(report))
 
 

@@ -10,7 +10,6 @@ benchmarks/results/train.{json,md}.
 """
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -20,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 from bench_input import synthetic_dataset
+from results_files import write_results
 
-RESULTS = Path(__file__).resolve().parent / "results"
 BATCH = 32
 TARGET = 0.9
 CASES = {"lenet": ("mnist_sized", (28, 28, 1)), "cifarnet": ("cifar_sized", (32, 32, 3))}
@@ -136,9 +135,7 @@ def main() -> None:
         "results": rows,
         "target": TARGET,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "train.json").write_text(json.dumps(report, indent=2) + "\n")
-    (RESULTS / "train.md").write_text(_markdown(report))
+    write_results("train", _markdown(report), report)
     print(_markdown(report))
 
 

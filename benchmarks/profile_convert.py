@@ -26,8 +26,8 @@ import time
 from pathlib import Path
 
 from bench_convert import WORKERS, _convert_in_one_process, _dataset, _generate, _shards
+from results_files import write_results
 
-RESULTS = Path(__file__).resolve().parent / "results"
 VARIANTS = ("single_process", "beam", "tf_slim_loop")
 
 
@@ -89,8 +89,7 @@ def main() -> None:
             f"{bound:.2f}x |"
         )
     lines += ["", "One process under cProfile, by own time:", "", "```", profile.strip(), "```"]
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "convert_profile.md").write_text("\n".join(lines) + "\n")
+    write_results("convert_profile", "\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

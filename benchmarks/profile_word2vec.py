@@ -5,8 +5,9 @@ the command's fixed costs (a bare ``import tensorflow``, ``kubeslim word2vec --h
 the command's wall time at one epoch against its epoch's training time); the input pipeline
 alone; the training step alone on batches already made, at several batch sizes; and the two
 TensorFlow kernels every pair goes through, a gather and a ``scatter_sub`` of embedding rows,
-per row. The report turns the kernels' cost per row into a ceiling on words/s and sets it
-beside gensim's words/s from ``results/text_enwiki.json`` (``make bench-text``), if present.
+per row. The report turns the kernels' cost per row into a kernel-only estimate of words/s
+(what the step would reach if it did nothing else) and sets it beside gensim's words/s from
+``results/text_enwiki.json`` (``make bench-text``), if present.
 
 Run with ``make profile-word2vec``; results go to benchmarks/results/word2vec_profile.{json,md}.
 """
@@ -20,7 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from results_files import RESULTS, write_results
+
 BATCH_SIZES = (1024, 4096, 8192)
 DIMENSIONS = (100, 200)
 STEPS = 30  # timed steps per batch size, after two untimed ones
@@ -33,8 +35,8 @@ def _wall(command: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def fixed_costs(corpus_dir: Path, tmp: Path) -> dict:
-    """The command's costs outside its epochs, as a user meets them."""
+def fixed_costs(corpus_dir: Path, train_words: int, tmp: Path) -> dict:
+    """The command's costs outside its epoch of ``train_words`` words, as a user meets them."""
     from kubeslim.components.text import word2vec
 
     model_dir = tmp / "w2v-one-epoch"
@@ -42,8 +44,7 @@ def fixed_costs(corpus_dir: Path, tmp: Path) -> dict:
     command += ["--model_dir", str(model_dir), "--epochs=1", f"--num_negatives={NEGATIVES}"]
     wall = _wall(command)
     history = json.loads((model_dir / word2vec.CONFIG_FILE).read_text())["history"]
-    words = json.loads((corpus_dir / "corpus.json").read_text())["splits"]["train"]["num_tokens"]
-    training = next(iter(words.values())) / history[0]["words_per_second"]
+    training = train_words / history[0]["words_per_second"]
     return {
         "import_tensorflow_seconds": _wall([sys.executable, "-c", "import tensorflow"]),
         "help_seconds": _wall([sys.executable, "-m", "kubeslim", "word2vec", "--help"]),
@@ -133,8 +134,8 @@ def kernel_costs(vocabulary_size: int) -> dict:
     return costs
 
 
-def ceiling(report: dict) -> dict:
-    """The words/s the step cannot pass, from its gathers and scatters alone: per pair, a
+def kernel_only_estimate(report: dict) -> dict:
+    """The words/s of a step that only gathered and scattered its rows: per pair, a
     center and a context row are gathered and scattered, and NEGATIVES rows per group of
     ``NEGATIVES_SHARED_BY`` pairs."""
     from kubeslim.components.text.word2vec_options import NEGATIVES_SHARED_BY
@@ -160,7 +161,7 @@ def gensim_words_per_second() -> dict:
 
 def markdown(report: dict) -> str:
     """The report for people."""
-    fixed, gensim, bound = report["fixed"], report["gensim_words_per_second"], report["ceiling"]
+    fixed, gensim, bound = report["fixed"], report["gensim_words_per_second"], report["kernel_only"]
     ppw = bound["pairs_per_word"]
     lines = [
         "# Where word2vec's time goes (`make profile-word2vec`)",
@@ -198,7 +199,7 @@ def markdown(report: dict) -> str:
         "",
         f"An empty `tf.function` call: {k['empty_call_us']:.0f} us.",
         "",
-        "| dimensions | gather, us/row | scatter_sub, us/row | ceiling words/s "
+        "| dimensions | gather, us/row | scatter_sub, us/row | kernel-only words/s "
         "| gensim words/s | 0.5x gensim |",
         "| ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
@@ -211,8 +212,9 @@ def markdown(report: dict) -> str:
         )
     lines += [
         "",
-        f"The ceiling counts only the gathers and scatters ({bound['rows_per_pair']:.2f} rows a "
-        "pair: its center, its context and its share of the negatives), at "
+        "The kernel-only estimate counts only the gathers and scatters "
+        f"({bound['rows_per_pair']:.2f} rows a pair: its center, its context and its share "
+        "of the negatives), at "
         f"{ppw:.2f} pairs a word; the step's other work and the input pipeline share the same "
         "two cores on top of it.",
     ]
@@ -237,12 +239,13 @@ def main() -> None:
         convert_corpus(corpus_dir, ConvertTextOptions(corpus_name="text_files", source=source))
         descriptor = corpus_spec.read_descriptor(corpus_dir)
         vocabulary_size = descriptor["vocabularies"][corpus_spec.TOKENS_KEY]["size"]
+        train_words = descriptor["splits"]["train"]["num_tokens"][corpus_spec.TOKENS_KEY]
         print("fixed costs ...", flush=True)
-        fixed = fixed_costs(corpus_dir, tmp)
+        fixed = fixed_costs(corpus_dir, train_words, tmp)
         print("step speeds ...", flush=True)
         steps = step_speeds(corpus_dir)
     report = {
-        "train_words": descriptor["splits"]["train"]["num_tokens"][corpus_spec.TOKENS_KEY],
+        "train_words": train_words,
         "vocabulary_size": vocabulary_size,
         "pairs_per_epoch": steps.pop("pairs_per_epoch"),
         "fixed": fixed,
@@ -250,10 +253,8 @@ def main() -> None:
         "kernels": kernel_costs(vocabulary_size),
         "gensim_words_per_second": gensim_words_per_second(),
     }
-    report["ceiling"] = ceiling(report)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "word2vec_profile.json").write_text(json.dumps(report, indent=2) + "\n")
-    (RESULTS / "word2vec_profile.md").write_text(markdown(report))
+    report["kernel_only"] = kernel_only_estimate(report)
+    write_results("word2vec_profile", markdown(report), report)
     print(markdown(report))
 
 
