@@ -26,8 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import bench_text
 import numpy as np
-from bench_text import train_sentences
 from results_files import write_results
 
 ENWIKI = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
@@ -92,27 +92,12 @@ def run_command(
 
 def run_gensim(sentences: list[list[str]], words: int, dimensions: int, epochs: int) -> dict:
     """gensim's ``Word2Vec`` with the same settings, on the same lines."""
-    from gensim.models import Word2Vec
-
-    model = Word2Vec(
-        vector_size=dimensions,
-        window=SETTINGS["window_size"],
-        negative=SETTINGS["num_negatives"],
-        sample=SETTINGS["subsample"],
-        alpha=SETTINGS["learning_rate"],
-        min_count=1,  # the lines already hold kubeslim's vocabulary (rare words as <unk>)
-        sg=1,
-        workers=2,
-        seed=1,
-    )
-    model.build_vocab(sentences)
-    start = time.perf_counter()
-    model.train(sentences, total_examples=len(sentences), epochs=epochs)
-    seconds = time.perf_counter() - start
+    options = {**SETTINGS, "embedding_size": dimensions, "epochs": epochs, "seed": 0}
+    speed, (vectors, vocabulary) = bench_text.run_gensim(sentences, options, words)
     return {
-        "words_per_second": words * epochs / seconds,
-        "training_seconds": seconds,
-        **_scores(model.wv.vectors, list(model.wv.index_to_key)),
+        "words_per_second": speed["words_per_second"],
+        "training_seconds": speed["wall_seconds"],
+        **_scores(vectors, vocabulary),
     }
 
 
@@ -129,7 +114,7 @@ def benchmark(tmp: Path, epochs: int, repeats: int) -> dict:
     descriptor = corpus_spec.read_descriptor(corpus_dir)
     vocabulary = corpus_spec.read_vocabulary(corpus_dir)
     words = descriptor["splits"]["train"]["num_tokens"][corpus_spec.TOKENS_KEY]
-    sentences = train_sentences(corpus_dir, vocabulary)
+    sentences = bench_text.train_sentences(corpus_dir, vocabulary)
     results: dict = {}
     for dimensions in (100, 200):
         runs: dict[str, list] = {"kubeslim": [], "gensim": []}
