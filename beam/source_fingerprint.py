@@ -13,45 +13,36 @@ archives do not change.
 
 import hashlib
 
+from kubeslim import storage
+from kubeslim.errors import KubeslimError
+from kubeslim.fileio import is_uri
+
 _CHUNK = 1 << 20
 _HASHED_BYTES = 16 << 20
 
 
-def _local(path: str) -> bool:
-    return "://" not in path or path.startswith("file://")
-
-
-def _file_line(path: str, relative: str) -> str:
-    import tensorflow as tf
-
-    stat = tf.io.gfile.stat(path)
-    if not _local(path) or stat.length > _HASHED_BYTES:
-        return f"{relative}\t{stat.length}\t{stat.mtime_nsec}"
+def _file_line(file: "storage.FileInfo", local: bool) -> str:
+    if not local or file.size > _HASHED_BYTES:
+        return f"{file.relative}\t{file.size}\t{file.mtime}"
     digest = hashlib.sha256()
-    with tf.io.gfile.GFile(path, "rb") as f:
+    with open(file.path, "rb") as f:
         while chunk := f.read(_CHUNK):
             digest.update(chunk)
-    return f"{relative}\t{stat.length}\t{digest.hexdigest()}"
+    return f"{file.relative}\t{file.size}\t{digest.hexdigest()}"
 
 
 def folder_fingerprint(root: str) -> str:
     """``sha256:<hex> <n> files`` of every file below ``root``, in a stable order.
 
     Raises:
-      KubeslimError: ``root`` is not a directory.
+      KubeslimError: ``root`` is not a directory (a prefix holding objects), or the store
+        cannot be listed.
     """
-    import tensorflow as tf
-
-    from kubeslim.errors import KubeslimError
-
     root = root.rstrip("/")
-    if not tf.io.gfile.isdir(root):
+    if not storage.is_dir(root):
         raise KubeslimError(f"{root} is not a directory to fingerprint")
-    lines = []
-    for directory, _, files in tf.io.gfile.walk(root):
-        for name in files:
-            path = f"{directory.rstrip('/')}/{name}"
-            lines.append(_file_line(path, path[len(root) + 1 :]))
+    local = not is_uri(root)
+    lines = [_file_line(file, local) for file in storage.list_files(root)]
     digest = hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()
     return f"sha256:{digest} {len(lines)} files"
 

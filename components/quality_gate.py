@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from kubeslim import storage
 from kubeslim.components.options import GateOptions
 from kubeslim.errors import KubeslimError
 from kubeslim.model_spec import METRICS_FILE
@@ -16,19 +17,17 @@ def _metrics_path(location: str) -> str:
 
 
 def read_metrics(location: str) -> dict[str, Any]:
-    """An evaluation's ``metrics.json``, from its directory or the file itself; ``gs://`` and
-    other remote paths are read through ``tf.io.gfile``.
+    """An evaluation's ``metrics.json``, from its directory or the file itself, local or on an
+    object store (``storage``).
 
     Raises:
       KubeslimError: there is no such file.
     """
-    import tensorflow as tf
-
     path = _metrics_path(location)
-    if not tf.io.gfile.exists(path):
-        raise KubeslimError(f"blessed evaluation {path} not found")
-    with tf.io.gfile.GFile(path) as f:
-        return json.load(f)
+    try:
+        return json.loads(storage.read_bytes(path))
+    except FileNotFoundError:
+        raise KubeslimError(f"blessed evaluation {path} not found") from None
 
 
 def bless(
@@ -66,16 +65,14 @@ def baseline_fingerprint(options: GateOptions) -> str:
     input, so a new model in production makes a cached verdict stale."""
     import hashlib
 
-    import tensorflow as tf
-
     location = baseline(options)
     if location is None:
         return "none"
     path = _metrics_path(location)
-    if not tf.io.gfile.exists(path):
+    try:
+        return f"sha256:{hashlib.sha256(storage.read_bytes(path)).hexdigest()}"
+    except FileNotFoundError:
         return f"missing {path}"  # the gate itself says so
-    with tf.io.gfile.GFile(path, "rb") as f:
-        return f"sha256:{hashlib.sha256(f.read()).hexdigest()}"
 
 
 def check_evaluation(

@@ -19,9 +19,12 @@ whose steps came from the cache promotes) adds nothing and returns ``latest``.
 
 import json
 import logging
+import os
 import secrets
 
+from kubeslim import storage
 from kubeslim.errors import KubeslimError
+from kubeslim.fileio import is_uri
 from kubeslim.model_spec import METRICS_FILE, SERVABLE_VERSION
 
 MARKER = "kubeslim-registry.json"
@@ -38,32 +41,28 @@ def _claim(registry: str) -> None:
     Raises:
       KubeslimError: it exists, holds files and kubeslim did not make it a registry.
     """
-    import tensorflow as tf
-
-    if tf.io.gfile.exists(f"{registry}/{MARKER}"):
+    if storage.is_file(storage.join(registry, MARKER)):
         return
-    if tf.io.gfile.isdir(registry) and tf.io.gfile.listdir(registry):
+    if storage.is_dir(registry) and storage.list_files(registry, "model_registry"):
         raise KubeslimError(
             f"model_registry {registry} holds files and is not a kubeslim model registry (no "
             f"{MARKER}); give an empty or new location"
         )
-    tf.io.gfile.makedirs(registry)
-    with tf.io.gfile.GFile(f"{registry}/{MARKER}", "w") as f:
-        f.write(json.dumps({"kind": "kubeslim model registry", "layout": "tf-serving"}) + "\n")
+    storage.make_dirs(registry)
+    marker = {"kind": "kubeslim model registry", "layout": "tf-serving"}
+    storage.write_text(storage.join(registry, MARKER), json.dumps(marker) + "\n")
 
 
 def _read(path: str) -> str | None:
-    import tensorflow as tf
-
-    if not tf.io.gfile.exists(path):
+    try:
+        return storage.read_bytes(path).decode()
+    except FileNotFoundError:
         return None
-    with tf.io.gfile.GFile(path) as f:
-        return f.read()
 
 
 def latest_version(registry: str) -> int | None:
     """The newest promoted version, or None when nothing was promoted."""
-    latest = _read(f"{registry.rstrip('/')}/{LATEST}")
+    latest = _read(storage.join(registry.rstrip("/"), LATEST))
     return None if latest is None else int(latest.strip())
 
 
@@ -72,31 +71,24 @@ def latest_evaluation(registry: str) -> str | None:
     version = latest_version(registry)
     if version is None:
         return None
-    return f"{registry.rstrip('/')}/{EVALUATIONS}/{version}/{METRICS_FILE}"
+    return storage.join(registry.rstrip("/"), EVALUATIONS, str(version), METRICS_FILE)
 
 
 def _fingerprint(servable: str, metrics: str) -> str:
     """What a promotion is: its SavedModel's files and its metrics, fingerprinted."""
     import hashlib
 
-    import tensorflow as tf
-
     from kubeslim.beam.source_fingerprint import folder_fingerprint
 
-    with tf.io.gfile.GFile(metrics, "rb") as f:
-        metrics_digest = hashlib.sha256(f.read()).hexdigest()
+    metrics_digest = hashlib.sha256(storage.read_bytes(metrics)).hexdigest()
     return f"model {folder_fingerprint(servable)}\nmetrics sha256:{metrics_digest}\n"
 
 
 def _copy_tree(source: str, target: str) -> None:
-    import tensorflow as tf
-
-    for directory, _, files in tf.io.gfile.walk(source):
-        relative = directory[len(source) :].strip("/")
-        destination = f"{target}/{relative}" if relative else target
-        tf.io.gfile.makedirs(destination)
-        for name in files:
-            tf.io.gfile.copy(f"{directory}/{name}", f"{destination}/{name}", overwrite=True)
+    for file in storage.list_files(source):
+        destination = storage.join(target, *file.relative.split("/"))
+        storage.make_dirs(os.path.dirname(destination))
+        storage.copy_file(file.path, destination)
 
 
 def promote(registry: str, export_dir: str, evaluation_dir: str) -> int:
@@ -109,38 +101,37 @@ def promote(registry: str, export_dir: str, evaluation_dir: str) -> int:
     Raises:
       KubeslimError: ``registry`` is not a registry, or the export or evaluation is missing.
     """
-    import tensorflow as tf
-
     registry = registry.rstrip("/")
-    servable = f"{str(export_dir).rstrip('/')}/{SERVABLE_VERSION}"
-    metrics = f"{str(evaluation_dir).rstrip('/')}/{METRICS_FILE}"
-    for path, what in ((f"{servable}/saved_model.pb", "export"), (metrics, "evaluation")):
-        if not tf.io.gfile.exists(path):
+    servable = storage.join(str(export_dir).rstrip("/"), SERVABLE_VERSION)
+    metrics = storage.join(str(evaluation_dir).rstrip("/"), METRICS_FILE)
+    for path, what in (
+        (storage.join(servable, "saved_model.pb"), "export"),
+        (metrics, "evaluation"),
+    ):
+        if not storage.is_file(path):
             raise KubeslimError(f"cannot promote: the {what} {path} is missing")
     _claim(registry)
     promoted = _fingerprint(servable, metrics)
     latest = latest_version(registry)
-    if latest is not None and _read(f"{registry}/{EVALUATIONS}/{latest}/{PROMOTED}") == promoted:
+    evaluations = storage.join(registry, EVALUATIONS)
+    if latest is not None and _read(storage.join(evaluations, str(latest), PROMOTED)) == promoted:
         log.info("%s is already %s/%d", export_dir, registry, latest)
         return latest
     version = (latest or 0) + 1
-    while tf.io.gfile.exists(f"{registry}/{version}"):
+    while storage.exists(storage.join(registry, str(version))):
         version += 1  # promoted meanwhile by another run: never overwrite it
-    tf.io.gfile.makedirs(f"{registry}/{EVALUATIONS}/{version}")
-    tf.io.gfile.copy(metrics, f"{registry}/{EVALUATIONS}/{version}/{METRICS_FILE}", True)
-    with tf.io.gfile.GFile(f"{registry}/{EVALUATIONS}/{version}/{PROMOTED}", "w") as f:
-        f.write(promoted)
-    if "://" in registry and not registry.startswith("file://"):
+    evaluation = storage.join(evaluations, str(version))
+    storage.make_dirs(evaluation)
+    storage.copy_file(metrics, storage.join(evaluation, METRICS_FILE))
+    storage.write_text(storage.join(evaluation, PROMOTED), promoted)
+    if is_uri(registry):
         # An object store renames object by object: the copy goes straight to its place,
         # and `latest`, written after it, is what readers follow.
-        _copy_tree(servable, f"{registry}/{version}")
+        _copy_tree(servable, storage.join(registry, str(version)))
     else:
-        staging = f"{registry}/.staging-{secrets.token_hex(4)}"
+        staging = storage.join(registry, f".staging-{secrets.token_hex(4)}")
         _copy_tree(servable, staging)
-        tf.io.gfile.rename(staging, f"{registry}/{version}")
-    pointer = f"{registry}/.{LATEST}-{secrets.token_hex(4)}"
-    with tf.io.gfile.GFile(pointer, "w") as f:
-        f.write(f"{version}\n")
-    tf.io.gfile.rename(pointer, f"{registry}/{LATEST}", overwrite=True)
+        os.rename(storage.os_path(staging), storage.os_path(storage.join(registry, str(version))))
+    storage.write_text(storage.join(registry, LATEST), f"{version}\n")  # whole, or not at all
     log.info("promoted %s to %s/%d", export_dir, registry, version)
     return version

@@ -199,3 +199,19 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     with s3_server(tmp_path_factory.mktemp("s3") / "server.log") as endpoint:
         yield endpoint
+
+
+@pytest.fixture
+def s3_environment(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The S3 server as a step outside any Beam job reaches it: Beam's file systems without
+    pipeline options, boto3 configured by the environment, as in a pod."""
+    from apache_beam.io.filesystems import FileSystems
+    from apache_beam.options.value_provider import RuntimeValueProvider
+
+    from .s3 import environment
+
+    for name, value in environment(s3_endpoint).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(FileSystems, "_pipeline_options", None)
+    monkeypatch.setattr(RuntimeValueProvider, "runtime_options", None)
+    return s3_endpoint

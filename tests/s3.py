@@ -53,6 +53,16 @@ def s3_args(endpoint: str) -> list[str]:
     ]
 
 
+def environment(endpoint: str) -> dict[str, str]:
+    """boto3's own settings for the server, as a pod's environment gives them."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": _KEYS["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": _KEYS["aws_secret_access_key"],
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+
+
 def upload(endpoint: str, local: Path, prefix: str) -> str:
     """Copies the files under ``local`` to ``s3://BUCKET/prefix/``; returns that address."""
     client = _client(endpoint)

@@ -2,12 +2,14 @@
 lies, different when a file is added, removed or changed, even at the same size and time."""
 
 import os
+from pathlib import Path
 
 import pytest
-import tensorflow as tf
 
 from kubeslim.beam.source_fingerprint import folder_fingerprint, source_fingerprint
 from kubeslim.errors import KubeslimError
+
+from .. import s3
 
 
 def _folder(root, files: dict[str, bytes]):
@@ -34,16 +36,20 @@ def test_a_folder_is_keyed_by_its_content(tmp_path):
     assert folder_fingerprint(str(tmp_path / "b")) != first
 
 
-def test_an_object_store_folder_is_keyed_by_its_listing(tmp_path):
-    root = "ram://fingerprint/photos"
-    tf.io.gfile.makedirs(f"{root}/cats")
-    with tf.io.gfile.GFile(f"{root}/cats/1.jpg", "wb") as f:
-        f.write(b"\xff\xd8cat")
+def test_an_object_store_folder_is_keyed_by_its_listing(tmp_path, s3_environment):
+    """As the pipeline's first step fingerprints it: outside any Beam job, S3 reached through
+    boto3's environment."""
+    photos = _folder(tmp_path / "photos", {"cats/1.jpg": b"\xff\xd8cat", "dogs/1.jpg": b"d"})
+    root = s3.upload(s3_environment, Path(photos), "fingerprint/photos")
+    s3.put(s3_environment, "fingerprint/photos/empty-folder/", b"")  # as consoles make one
     first = folder_fingerprint(root)
-    assert folder_fingerprint(root) == first
-    with tf.io.gfile.GFile(f"{root}/cats/2.jpg", "wb") as f:
-        f.write(b"\xff\xd8cat2")
-    assert folder_fingerprint(root) != first
+    assert first.startswith("sha256:") and first.endswith(" 2 files")
+    assert folder_fingerprint(root + "/") == first
+    assert source_fingerprint("image_folder", root) == f"image_folder {first}"
+    s3.put(s3_environment, "fingerprint/photos/cats/2.jpg", b"\xff\xd8cat2")
+    assert folder_fingerprint(root).endswith(" 3 files")
+    with pytest.raises(KubeslimError, match="is not a directory to fingerprint"):
+        folder_fingerprint(f"s3://{s3.BUCKET}/fingerprint/none")
 
 
 def test_what_convert_reads_is_what_is_fingerprinted(tmp_path):

@@ -3,17 +3,19 @@ evaluation, ``latest`` moved last; the gate's default baseline; a directory kube
 make is never written into."""
 
 import json
+from pathlib import Path
 
 import pytest
 import tensorflow as tf
 
-from kubeslim import dataset_spec
+from kubeslim import dataset_spec, storage
 from kubeslim.components import input_pipeline
 from kubeslim.components.options import GateOptions
 from kubeslim.components.quality_gate import baseline_fingerprint, check_evaluation
 from kubeslim.components.registry import latest_evaluation, latest_version, promote
 from kubeslim.errors import KubeslimError
 
+from .. import s3
 from ..serving import assert_served_as_loaded, session_outputs
 
 
@@ -23,9 +25,22 @@ def _evaluation(path, top1: float):
     return path
 
 
-@pytest.mark.parametrize("where", ["local", "ram"])
-def test_promotions_are_new_versions_and_latest_moves_last(tmp_path, export_dir, where):
-    registry = str(tmp_path / "registry") if where == "local" else "ram://registry/image"
+def _registry_files(registry: str, s3_endpoint: str | None) -> set[str]:
+    """Every file in the registry, as the file system or the S3 server lists it."""
+    if s3_endpoint is None:
+        root = Path(registry)
+        return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    prefix = registry.removeprefix(f"s3://{s3.BUCKET}/") + "/"
+    return {key.removeprefix(prefix) for key in s3.keys(s3_endpoint, prefix)}
+
+
+@pytest.mark.parametrize("where", ["local", "s3"])
+def test_promotions_are_new_versions_and_latest_moves_last(tmp_path, export_dir, where, request):
+    if where == "s3":  # the promote step's pod: S3 reached through boto3's environment
+        endpoint = request.getfixturevalue("s3_environment")
+        registry = f"s3://{s3.BUCKET}/registry"
+    else:
+        endpoint, registry = None, str(tmp_path / "registry")
     assert latest_version(registry) is None and latest_evaluation(registry) is None
     first = _evaluation(tmp_path / "e1", 0.95)
     assert promote(registry, str(export_dir), str(first)) == 1
@@ -34,16 +49,20 @@ def test_promotions_are_new_versions_and_latest_moves_last(tmp_path, export_dir,
     assert promote(registry, str(export_dir), str(first)) == 1
     assert promote(registry, str(export_dir), str(_evaluation(tmp_path / "e2", 0.97))) == 2
     assert latest_version(registry) == 2
-    with tf.io.gfile.GFile(latest_evaluation(registry)) as f:
-        assert json.load(f)["top1_accuracy"] == 0.97
-    listing = set(tf.io.gfile.listdir(registry))
-    assert {"1", "2", "latest", "evaluations", "kubeslim-registry.json"} <= {
-        name.rstrip("/") for name in listing
-    }
-    assert not any(name.startswith(".") for name in listing)  # nothing staged is left
-    for version in ("1", "2"):
-        assert tf.io.gfile.exists(f"{registry}/{version}/saved_model.pb")
-        assert tf.io.gfile.exists(f"{registry}/{version}/labels.txt")
+    assert json.loads(storage.read_bytes(latest_evaluation(registry)))["top1_accuracy"] == 0.97
+    files = _registry_files(registry, endpoint)
+    exported = _registry_files(str(export_dir / "1"), None)
+    assert {"saved_model.pb", "labels.txt"} <= exported
+    assert files == {
+        "kubeslim-registry.json",
+        "latest",
+        *(f"{v}/{name}" for v in (1, 2) for name in exported),
+        *(f"evaluations/{v}/{name}" for v in (1, 2) for name in ("metrics.json", "promoted.txt")),
+    }  # nothing staged is left
+    assert storage.read_bytes(storage.join(registry, "latest")) == b"2\n"
+    options = GateOptions(accuracy_threshold=0.5, model_registry=registry)
+    assert not check_evaluation(_evaluation(tmp_path / "new", 0.96), options)[0]
+    assert baseline_fingerprint(options).startswith("sha256:")
 
 
 def test_the_registry_is_a_tf_serving_base_path_serving_the_export(
