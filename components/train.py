@@ -228,7 +228,10 @@ def train(
         trainable = fine_tune.set_trainable_scopes(model, _split_scopes(options.trainable_scopes))
         loss = SparseCrossentropy(config.num_classes, options.label_smoothing)
         fitted = training_model(model)
-        fitted.compile(optimizer=opt, loss=loss, metrics=["accuracy"])
+        # A metric made here, not named: Keras would make it inside the first trace of the
+        # train step, and TensorFlow traces a function that creates variables twice.
+        accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+        fitted.compile(optimizer=opt, loss=loss, metrics=[accuracy])
         opt = fitted.optimizer  # a LossScaleOptimizer wraps it under mixed_float16
         opt.build(model.trainable_variables)
 
