@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from kubeslim import dataset_spec, storage
+from kubeslim import dataset_spec, output_dirs
 from kubeslim.beam.options import AnalyzeOptions
 from kubeslim.beam.runner import make_pipeline_options, worker_errors_as_user_errors
 
@@ -85,7 +85,7 @@ def analyze_dataset(
     beam_args: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Runs the analysis over ``options.split`` of ``dataset_dir`` and writes the transform
-    output to ``output_dir`` (as ``storage.output_dir`` says). Either may be on an object
+    output to ``output_dir`` (as ``output_dirs.output_dir`` says). Either may be on an object
     store; the transform is written locally, through TensorFlow, then uploaded.
 
     Returns:
@@ -100,7 +100,7 @@ def analyze_dataset(
     options = options or AnalyzeOptions()
     split = options.split
     pipeline_options = make_pipeline_options(beam_args)  # also the file systems' options
-    output = storage.output_dir(
+    output = output_dirs.output_dir(
         output_dir,
         "transform",
         overwrite=options.overwrite,

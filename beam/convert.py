@@ -21,7 +21,7 @@ from typing import Any
 import apache_beam as beam
 import numpy as np
 
-from kubeslim import dataset_spec, storage
+from kubeslim import dataset_spec, output_dirs, storage
 from kubeslim.beam import decode_check, records
 from kubeslim.beam.datasets import dataset_factory
 from kubeslim.beam.datasets.base import ImageDataset, RecordRef
@@ -277,7 +277,7 @@ def convert_dataset(
 
     Args:
       output_dir: the directory to write, local or on an object store, as
-        ``storage.output_dir`` says: it appears when the job succeeds, replacing a previous
+        ``output_dirs.output_dir`` says: it appears when the job succeeds, replacing a previous
         conversion there.
       options: which data set, from where, and how (``ConvertOptions``; its defaults if None).
       beam_args: Beam pipeline options, e.g. ``["--runner=DirectRunner"]``.
@@ -294,7 +294,7 @@ def convert_dataset(
     dataset_name, source = dataset.name, options.source or None
     cache = cache_dir(options.cache_dir, dataset_name)
     pipeline_options = make_pipeline_options(beam_args)  # also the file systems' options
-    output = storage.output_dir(
+    output = output_dirs.output_dir(
         output_dir,
         "dataset",
         overwrite=options.overwrite,

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from kubeslim import storage
+from kubeslim import output_dirs
 from kubeslim.beam.download import cache_dir
 from kubeslim.beam.options import ConvertTextOptions
 from kubeslim.beam.records import encode_example
@@ -127,7 +127,7 @@ def convert_corpus(
     corpus: TextCorpus | None = None,
 ) -> dict[str, Any]:
     """Fetches a corpus and writes its token-id TFRecords, vocabularies and transform to
-    ``output_dir`` (as ``storage.output_dir`` says; on an object store it is written locally,
+    ``output_dir`` (as ``output_dirs.output_dir`` says; on an object store it is written locally,
     then uploaded).
 
     Args:
@@ -159,7 +159,7 @@ def convert_corpus(
     cache = cache_dir(options.cache_dir, corpus.name)
     source = options.source or None
     pipeline_options = make_pipeline_options(beam_args)  # also the file systems' options
-    output = storage.output_dir(
+    output = output_dirs.output_dir(
         output_dir,
         "corpus",
         overwrite=options.overwrite,

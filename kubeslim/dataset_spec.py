@@ -14,7 +14,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from kubeslim import storage
+from kubeslim import output_dirs, storage
 from kubeslim.errors import KubeslimError
 
 DESCRIPTOR_FILE = "dataset.json"
@@ -91,7 +91,8 @@ def copy_converted(dataset_dir: str | Path, destination: str | Path) -> dict[str
     Raises:
       KubeslimError: ``dataset_dir`` is not a converted data set or lacks a shard.
     """
-    output = storage.output_dir(destination, "dataset", inputs={"converted_dataset": dataset_dir})
+    inputs = {"converted_dataset": dataset_dir}
+    output = output_dirs.output_dir(destination, "dataset", inputs=inputs)
     descriptor = read_descriptor(dataset_dir)
     files = [storage.join(dataset_dir, name) for name in (DESCRIPTOR_FILE, LABELS_FILE)]
     for split in descriptor["splits"]:

@@ -348,7 +348,7 @@ class OutputDir:
             raise KubeslimError(problem)
         _move_into_place(staged, final)
 
-    local_staging = staging  # as ``storage.ObjectStoreOutputDir``'s: the output is local
+    local_staging = staging  # as ``output_dirs.ObjectStoreOutputDir``'s: the output is local
 
 
 def check_claim(

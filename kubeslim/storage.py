@@ -6,7 +6,7 @@ system Apache Beam knows) through Beam's ``FileSystems``: ``gs://`` comes with
 options (``--s3_endpoint_url``, ``--project``, ...), which ``make_pipeline_options`` hands to the
 file systems.
 
-An output directory there is ``object_store_output.ObjectStoreOutputDir``.
+Output directories, local or there, are ``output_dirs.output_dir``.
 
 Outside a Beam job (the registry, the quality gate, the fingerprints), Beam's file systems
 have no pipeline options, so an object store's client takes its settings where its library
@@ -27,15 +27,11 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 from urllib.parse import urlparse
 
-from kubeslim import fileio
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import is_uri
-
-if TYPE_CHECKING:
-    from kubeslim.object_store_output import ObjectStoreOutputDir
 
 log = logging.getLogger(__name__)
 
@@ -265,15 +261,3 @@ def check_tensorflow_can_read(path: str, what: str) -> None:
             f"cannot read it; copy it to a local or gs:// directory first (e.g. `aws s3 sync "
             f"{path} DIR`)"
         ) from None
-
-
-def output_dir(
-    path: str | os.PathLike, kind: str, **kwargs: Any
-) -> "fileio.OutputDir | ObjectStoreOutputDir":
-    """The output directory at ``path``: ``fileio.OutputDir`` for a local path,
-    ``ObjectStoreOutputDir`` for an address (same arguments)."""
-    if is_uri(path):
-        from kubeslim.object_store_output import ObjectStoreOutputDir
-
-        return ObjectStoreOutputDir(str(path), kind, **kwargs)
-    return fileio.OutputDir(path, kind, **kwargs)

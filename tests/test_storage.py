@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from kubeslim import fileio, storage
+from kubeslim import fileio, output_dirs, storage
 from kubeslim.beam.runner import make_pipeline_options
 from kubeslim.errors import KubeslimError
 
@@ -33,7 +33,7 @@ def _marker(kind: str, state: str, host: str, pid: int) -> bytes:
 
 
 def test_a_staged_output_moves_into_place_whole_or_not_at_all(s3):
-    output = storage.output_dir(f"s3://{BUCKET}/whole", "dataset")
+    output = output_dirs.output_dir(f"s3://{BUCKET}/whole", "dataset")
     with pytest.raises(RuntimeError), output.staging() as staged:
         storage.write_text(storage.join(staged, "a.txt"), "a")
         raise RuntimeError("killed halfway")
@@ -57,7 +57,7 @@ def test_leftovers_of_killed_runs_on_this_host_are_removed_others_kept(s3):
         prefix = f".kept.tmp-{leftover}"
         put(s3, f"{prefix}/{fileio.MARKER_FILE}", _marker("dataset", fileio.WRITING, *who))
         put(s3, f"{prefix}/shard.tfrecord", b"partial")
-    storage.output_dir(f"s3://{BUCKET}/kept", "dataset")
+    output_dirs.output_dir(f"s3://{BUCKET}/kept", "dataset")
     assert keys(s3, ".kept") == [
         f".kept.tmp-elsewhere/{fileio.MARKER_FILE}",
         ".kept.tmp-elsewhere/shard.tfrecord",
@@ -88,17 +88,17 @@ def test_an_empty_object_is_written_and_a_failed_one_leaves_nothing(s3):
 )
 def test_an_output_that_may_not_be_written_there_is_refused(s3, path, inputs, message):
     with pytest.raises(KubeslimError, match=message):
-        storage.output_dir(path, "dataset", inputs=inputs)
+        output_dirs.output_dir(path, "dataset", inputs=inputs)
 
 
 def test_an_object_where_the_directory_should_be_and_another_kind_are_refused(s3):
     put(s3, "plain", b"x")
     with pytest.raises(KubeslimError, match="is an object, not a directory"):
-        storage.output_dir(f"s3://{BUCKET}/plain", "dataset")
+        output_dirs.output_dir(f"s3://{BUCKET}/plain", "dataset")
     put(s3, f"kind/{fileio.MARKER_FILE}", fileio.marker_text("transform", "complete").encode())
     with pytest.raises(KubeslimError, match="holds a kubeslim transform output.*--overwrite"):
-        storage.output_dir(f"s3://{BUCKET}/kind", "dataset")
-    storage.output_dir(f"s3://{BUCKET}/kind", "dataset", overwrite=True)
+        output_dirs.output_dir(f"s3://{BUCKET}/kind", "dataset")
+    output_dirs.output_dir(f"s3://{BUCKET}/kind", "dataset", overwrite=True)
 
 
 def test_a_step_that_writes_locally_refuses_an_address(tmp_path):

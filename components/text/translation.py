@@ -7,6 +7,7 @@ checkpoint, and loading the trained model back."""
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -35,14 +36,22 @@ CHECKPOINT_PREFIX = "translate.ckpt"
 log = logging.getLogger(__name__)
 
 
-def validation_loss(model: Seq2Seq, batches: tf.data.Dataset) -> float:
-    """Mean full-softmax cross-entropy per target token of ``batches`` (``training_batches``)."""
-    step = tf.function(lambda e, d, t: loss_sum(model, e, d, t, False))
-    total = count = 0.0
-    for encoder_inputs, decoder_inputs, targets in batches:
-        summed, n = step(encoder_inputs, decoder_inputs, targets)
-        total, count = total + float(summed), count + float(n)
-    return total / count
+def validation_loss(model: Seq2Seq, batches: tf.data.Dataset) -> Callable[[], float]:
+    """A function giving the mean full-softmax cross-entropy per target token of ``batches``
+    (``training_batches``) for ``model`` as it is when called; its step is traced once, for
+    the batches' spec, not once per batch shape (a partial batch, another bucket)."""
+    step = tf.function(
+        lambda e, d, t: loss_sum(model, e, d, t, False), input_signature=batches.element_spec
+    )
+
+    def mean_loss() -> float:
+        total = count = 0.0
+        for encoder_inputs, decoder_inputs, targets in batches:
+            summed, n = step(encoder_inputs, decoder_inputs, targets)
+            total, count = total + float(summed), count + float(n)
+        return total / count
+
+    return mean_loss
 
 
 def train_translation_model(
@@ -92,8 +101,8 @@ def train_translation_model(
         steps,
     )
     # Built once: counting the pairs per bucket is a pass over the split.
-    valid_batches = (
-        training_batches(corpus_dir, config, "valid")[0]
+    valid_loss = (
+        validation_loss(model, training_batches(corpus_dir, config, "valid")[0])
         if "valid" in descriptor["splits"]
         else None
     )
@@ -108,13 +117,15 @@ def train_translation_model(
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
         return loss, count
 
-    @tf.function
+    distributed = strategy.experimental_distribute_dataset(batches)
+
+    # Traced once, for the batches' spec, not once per batch shape.
+    @tf.function(input_signature=[distributed.element_spec])
     def train_step(batch):
         loss, count = strategy.run(replica_step, args=batch)
         # count is already the global one on every replica
         return strategy.reduce("SUM", loss, axis=None), strategy.reduce("MEAN", count, axis=None)
 
-    distributed = strategy.experimental_distribute_dataset(batches)
     log.info("training on %d replica(s)", strategy.num_replicas_in_sync)
 
     record = {
@@ -147,8 +158,8 @@ def train_translation_model(
             "train_perplexity": math.exp(min(train_loss, 50.0)),
             "target_words_per_second": round(count / (time.perf_counter() - start), 1),
         }
-        if valid_batches is not None:
-            entry["valid_perplexity"] = math.exp(min(validation_loss(model, valid_batches), 50.0))
+        if valid_loss is not None:
+            entry["valid_perplexity"] = math.exp(min(valid_loss(), 50.0))
         previous = [h["train_loss"] for h in history[-3:]]
         if len(previous) == 3 and train_loss > max(previous):
             optimizer.learning_rate.assign(

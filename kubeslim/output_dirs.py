@@ -1,15 +1,17 @@
-"""An output directory on an object store (``storage.output_dir`` for an address).
+"""Output directories wherever they go: ``output_dir`` gives ``fileio.OutputDir`` for a local
+path and ``ObjectStoreOutputDir`` for an object-store address.
 
-It keeps ``fileio.OutputDir``'s promises as far as an object store allows: it is written under
-a staging prefix beside its place (``.NAME.tmp-XXXXXXXX/``), then its objects are moved (copied
-and deleted) into place, the kubeslim marker first as ``writing`` and last as ``complete``; a
-prefix that holds objects kubeslim did not write is never touched. A store cannot move many
-objects at once, so a reader that lists the output during the move can see part of it: the
-marker says when it is whole.
+An output on an object store keeps ``fileio.OutputDir``'s promises as far as an object store
+allows: it is written under a staging prefix beside its place (``.NAME.tmp-XXXXXXXX/``), then
+its objects are moved (copied and deleted) into place, the kubeslim marker first as ``writing``
+and last as ``complete``; a prefix that holds objects kubeslim did not write is never touched.
+A store cannot move many objects at once, so a reader that lists the output during the move can
+see part of it: the marker says when it is whole.
 """
 
 import contextlib
 import logging
+import os
 import socket
 import tempfile
 import uuid
@@ -24,6 +26,16 @@ from kubeslim.fileio import is_uri
 from kubeslim.storage import copy_file, file_systems, join, list_files, read_bytes, write_text
 
 log = logging.getLogger(__name__)
+
+
+def output_dir(
+    path: str | os.PathLike, kind: str, **kwargs: Any
+) -> "fileio.OutputDir | ObjectStoreOutputDir":
+    """The output directory at ``path``: ``fileio.OutputDir`` for a local path,
+    ``ObjectStoreOutputDir`` for an address (same arguments)."""
+    if is_uri(path):
+        return ObjectStoreOutputDir(str(path), kind, **kwargs)
+    return fileio.OutputDir(path, kind, **kwargs)
 
 
 class ObjectStoreOutputDir:
