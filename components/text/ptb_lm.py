@@ -10,6 +10,7 @@ import json
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -102,17 +103,22 @@ def _token_losses(model: LanguageModel, inputs, targets, state, training):
     return losses, state
 
 
-def perplexity(model: LanguageModel, stream: np.ndarray, num_steps: int) -> float:
-    """exp(mean cross-entropy) of predicting each token of ``stream`` from the ones before,
-    in one row, the state carried across windows of ``num_steps``."""
-    inputs, targets = windows(stream, 1, num_steps)
+def perplexity_of(model: LanguageModel, num_steps: int) -> Callable[[np.ndarray], float]:
+    """A function giving exp(mean cross-entropy) of predicting each token of a stream from the
+    ones before, in one row, the state carried across windows of ``num_steps``, under
+    ``model`` as it is when called; its step is traced once for every call."""
     step = tf.function(lambda x, y, s: _token_losses(model, x, y, s, False))
-    state, total, count = model.zero_state(1), 0.0, 0
-    for x, y in zip(inputs, targets, strict=True):
-        losses, state = step(x, y, state)
-        total += float(tf.reduce_sum(losses))
-        count += losses.shape[0] * losses.shape[1]
-    return math.exp(total / count)
+
+    def perplexity(stream: np.ndarray) -> float:
+        inputs, targets = windows(stream, 1, num_steps)
+        state, total, count = model.zero_state(1), 0.0, 0
+        for x, y in zip(inputs, targets, strict=True):
+            losses, state = step(x, y, state)
+            total += float(tf.reduce_sum(losses))
+            count += losses.shape[0] * losses.shape[1]
+        return math.exp(total / count)
+
+    return perplexity
 
 
 def train_language_model(
@@ -165,6 +171,7 @@ def train_language_model(
         "vocabulary_size": len(vocabulary),
     }
     epoch_log = EpochLog(model_dir, RECORD_FILE, record, int(epoch_var))
+    perplexity = perplexity_of(model, config.num_steps)
     for epoch in range(int(epoch_var), config.max_max_epoch):
         lr = config.learning_rate * config.lr_decay ** max(epoch + 1 - config.max_epoch, 0)
         state, total, start = model.zero_state(config.batch_size), 0.0, time.perf_counter()
@@ -184,10 +191,10 @@ def train_language_model(
             "words_per_second": round(inputs.size / seconds, 1),
         }
         if "valid" in streams:
-            entry["valid_perplexity"] = perplexity(model, streams["valid"], config.num_steps)
+            entry["valid_perplexity"] = perplexity(streams["valid"])
         epoch_log.end_epoch(entry, epoch_var, manager)
     if "test" in streams:
-        return epoch_log.save(test_perplexity=perplexity(model, streams["test"], config.num_steps))
+        return epoch_log.save(test_perplexity=perplexity(streams["test"]))
     return epoch_log.save()
 
 
@@ -217,12 +224,11 @@ def evaluate_language_model(
     )
     model, _ = load_language_model(model_dir)
     descriptor = corpus_spec.read_descriptor(corpus_dir)
-    num_steps = model.config.num_steps
+    perplexity = perplexity_of(model, model.config.num_steps)
     result = {
         "corpus": descriptor["name"],
         "perplexity": {
-            split: perplexity(model, token_stream(corpus_dir, split), num_steps)
-            for split in descriptor["splits"]
+            split: perplexity(token_stream(corpus_dir, split)) for split in descriptor["splits"]
         },
     }
     with output.staging() as tmp:
