@@ -23,7 +23,7 @@ _HASHED_BYTES = 16 << 20
 
 def _file_line(file: "storage.FileInfo", local: bool) -> str:
     if not local or file.size > _HASHED_BYTES:
-        return f"{file.relative}\t{file.size}\t{file.mtime}"
+        return f"{file.relative}\t{file.size}\t{file.mtime_ns}"
     digest = hashlib.sha256()
     with open(file.path, "rb") as f:
         while chunk := f.read(_CHUNK):

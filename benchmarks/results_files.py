@@ -11,9 +11,14 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def _replace(path: Path, text: str) -> None:
     """Writes ``text`` to a temporary file beside ``path``, then moves it into place."""
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(descriptor, "w") as f:
-        f.write(text)
-    os.replace(temporary, path)
+    try:
+        with os.fdopen(descriptor, "w") as f:
+            f.write(text)
+        os.chmod(temporary, 0o644)  # mkstemp's file is its owner's alone
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
 
 
 def write_results(name: str, markdown: str, report: dict | None = None) -> Path:

@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import secrets
+import shutil
 
 from kubeslim import storage
 from kubeslim.errors import KubeslimError
@@ -43,6 +44,8 @@ def _claim(registry: str) -> None:
     """
     if storage.is_file(storage.join(registry, MARKER)):
         return
+    if storage.is_file(registry):
+        raise KubeslimError(f"model_registry {registry} is a file, not a directory")
     if storage.is_dir(registry) and storage.list_files(registry, "model_registry"):
         raise KubeslimError(
             f"model_registry {registry} holds files and is not a kubeslim model registry (no "
@@ -56,7 +59,7 @@ def _claim(registry: str) -> None:
 def _read(path: str) -> str | None:
     try:
         return storage.read_bytes(path).decode()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
 
 
@@ -85,6 +88,9 @@ def _fingerprint(servable: str, metrics: str) -> str:
 
 
 def _copy_tree(source: str, target: str) -> None:
+    if not is_uri(source) and not is_uri(target):  # empty folders (assets/) too
+        shutil.copytree(storage.os_path(source), storage.os_path(target))
+        return
     for file in storage.list_files(source):
         destination = storage.join(target, *file.relative.split("/"))
         storage.make_dirs(os.path.dirname(destination))

@@ -23,7 +23,15 @@ from urllib.parse import urlparse
 from kubeslim import fileio
 from kubeslim.errors import KubeslimError
 from kubeslim.fileio import is_uri
-from kubeslim.storage import copy_file, file_systems, join, list_files, read_bytes, write_text
+from kubeslim.storage import (
+    copy_file,
+    file_systems,
+    join,
+    list_files,
+    os_path,
+    read_bytes,
+    write_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +43,7 @@ def output_dir(
     ``ObjectStoreOutputDir`` for an address (same arguments)."""
     if is_uri(path):
         return ObjectStoreOutputDir(str(path), kind, **kwargs)
-    return fileio.OutputDir(path, kind, **kwargs)
+    return fileio.OutputDir(os_path(path), kind, **kwargs)
 
 
 class ObjectStoreOutputDir:
@@ -74,7 +82,7 @@ class ObjectStoreOutputDir:
             raise KubeslimError(problem)
 
     def _objects(self, prefix: str) -> list[str]:
-        return [f.path for f in list_files(prefix, self._what)]
+        return [f.path for f in list_files(prefix, self._what, folder_objects=True)]
 
     def _marker(self, prefix: str) -> dict[str, Any] | None:
         try:

@@ -11,7 +11,7 @@ Output directories, local or there, are ``output_dirs.output_dir``.
 Outside a Beam job (the registry, the quality gate, the fingerprints), Beam's file systems
 have no pipeline options, so an object store's client takes its settings where its library
 looks for them: for S3, boto3's environment (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``,
-``AWS_SECRET_ACCESS_KEY``, ``AWS_REGION``) or the pod's role.
+``AWS_SECRET_ACCESS_KEY``, ``AWS_DEFAULT_REGION``) or the pod's role.
 
 TensorFlow 2.21 reads ``gs://`` itself but has no ``s3://`` file system. So the steps that
 write through TensorFlow (the tensorflow-transform output of ``analyze`` and ``convert-text``)
@@ -80,33 +80,45 @@ def is_file(path: str | os.PathLike) -> bool:
 @dataclass(frozen=True)
 class FileInfo:
     """A file below a listed folder: its path, its path below the folder (``/``-separated),
-    its size and its modification time in seconds."""
+    its size and its modification time in nanoseconds (whole seconds for a local file, as
+    TensorFlow's ``stat`` gave it, so fingerprints taken before stay equal)."""
 
     path: str
     relative: str
     size: int
-    mtime: float
+    mtime_ns: int
 
 
-def list_files(root: str | os.PathLike, what: str = "path") -> list[FileInfo]:
+def _local_files(local: str) -> list[FileInfo]:
+    """The files below a local folder, through symbolic links to folders (once each)."""
+    files, seen = [], set()
+    for directory, folders, names in os.walk(local, followlinks=True):
+        real = os.path.realpath(directory)
+        if real in seen:  # a link back up the tree
+            folders[:] = []
+            continue
+        seen.add(real)
+        for name in names:
+            path = os.path.join(directory, name)
+            stat = os.stat(path)
+            relative = Path(path).relative_to(local).as_posix()
+            files.append(FileInfo(path, relative, stat.st_size, int(stat.st_mtime) * 10**9))
+    return files
+
+
+def list_files(
+    root: str | os.PathLike, what: str = "path", *, folder_objects: bool = False
+) -> list[FileInfo]:
     """Every file below ``root``, at any depth, sorted by path; none when it holds none.
-    On an object store, the empty objects some tools write as folders (``name/``) are not
-    files.
+    On an object store, the empty objects some tools write as folders (``name/``) are files
+    only with ``folder_objects``.
 
     Raises:
       KubeslimError: the store cannot be listed (naming ``what`` and ``root``).
     """
     root = os.fspath(root).rstrip("/")
     if not is_uri(root):
-        local = os_path(root)
-        files = []
-        for directory, _, names in os.walk(local):
-            for name in names:
-                path = os.path.join(directory, name)
-                stat = os.stat(path)
-                relative = Path(path).relative_to(local).as_posix()
-                files.append(FileInfo(path, relative, stat.st_size, stat.st_mtime))
-        return sorted(files, key=lambda f: f.relative)
+        return sorted(_local_files(os_path(root)), key=lambda f: f.relative)
     try:
         (result,) = file_systems(root, what).match([f"{root}/**"])
     except KubeslimError:
@@ -115,9 +127,14 @@ def list_files(root: str | os.PathLike, what: str = "path") -> list[FileInfo]:
         raise KubeslimError(f"cannot list {what} {root}: {e}") from None
     return sorted(
         (
-            FileInfo(m.path, m.path[len(root) + 1 :], m.size_in_bytes, m.last_updated_in_seconds)
+            FileInfo(
+                m.path,
+                m.path[len(root) + 1 :],
+                m.size_in_bytes,
+                round(m.last_updated_in_seconds * 1e9),
+            )
             for m in result.metadata_list
-            if m.path.startswith(root + "/") and not m.path.endswith("/")
+            if m.path.startswith(root + "/") and (folder_objects or not m.path.endswith("/"))
         ),
         key=lambda f: f.relative,
     )
@@ -218,7 +235,10 @@ def _put_empty_s3_object(f: IO[bytes], path: str) -> None:
     with contextlib.suppress(Exception):
         f.close()  # fails as said; the upload is abandoned
     bucket, key = parse_s3_path(path)
-    client = boto3_client.Client(file_systems(path)._pipeline_options)
+    from apache_beam.options.value_provider import RuntimeValueProvider
+
+    options = file_systems(path)._pipeline_options or RuntimeValueProvider.runtime_options
+    client = boto3_client.Client(options)
     client.client.put_object(Bucket=bucket, Key=key, Body=b"")
 
 

@@ -104,7 +104,7 @@ def _tasks_temp_dir() -> Iterator[None]:
         yield
     finally:
         if previous is None:
-            del os.environ["TMPDIR"]
+            os.environ.pop("TMPDIR", None)
         else:
             os.environ["TMPDIR"] = previous
         shutil.rmtree(scratch, ignore_errors=True)

@@ -123,3 +123,34 @@ def test_a_tf_slim_checkpoint_on_s3_is_refused_with_what_to_do(tmp_path):
         KubeslimError, match=r"--checkpoint_path s3://b/m.ckpt: TensorFlow .*s3 sync"
     ):
         read_checkpoint("s3://b/m.ckpt", keras.Sequential())
+
+
+def test_a_local_listing_follows_folder_links_once_and_takes_file_urls(tmp_path):
+    (tmp_path / "root" / "a").mkdir(parents=True)
+    (tmp_path / "root" / "a" / "1.png").write_bytes(b"12345")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "2.png").write_bytes(b"12")
+    (tmp_path / "root" / "b").symlink_to(tmp_path / "elsewhere")  # a class folder linked in
+    (tmp_path / "root" / "a" / "up").symlink_to(tmp_path / "root")  # a loop
+    for root in (str(tmp_path / "root"), f"file://{tmp_path}/root/"):
+        files = storage.list_files(root)
+        assert [(f.relative, f.size) for f in files] == [("a/1.png", 5), ("b/2.png", 2)]
+        assert files[0].mtime_ns == int((tmp_path / "root/a/1.png").stat().st_mtime) * 10**9
+        assert storage.is_dir(root) and storage.exists(root)
+    assert storage.exists(f"file://{tmp_path}/root/a/1.png")
+    assert not storage.exists(tmp_path / "none") and storage.list_files(tmp_path / "none") == []
+    storage.make_dirs(f"file://{tmp_path}/made/deep")
+    assert (tmp_path / "made" / "deep").is_dir()
+
+
+def test_an_s3_listing_leaves_folder_objects_out_unless_asked(s3):
+    put(s3, "listing/photos/", b"")
+    put(s3, "listing/photos/a/1.png", b"123")
+    root = f"s3://{BUCKET}/listing/photos"
+    assert [(f.relative, f.size) for f in storage.list_files(root)] == [("a/1.png", 3)]
+    assert [f.relative for f in storage.list_files(root + "/", folder_objects=True)] == [
+        "",
+        "a/1.png",
+    ]
+    assert storage.is_dir(root) and not storage.is_dir(f"s3://{BUCKET}/listing/none")
+    assert storage.exists(root + "/a/1.png") and not storage.is_file(root)

@@ -106,7 +106,7 @@ def _token_losses(model: LanguageModel, inputs, targets, state, training):
 def perplexity_of(model: LanguageModel, num_steps: int) -> Callable[[np.ndarray], float]:
     """A function giving exp(mean cross-entropy) of predicting each token of a stream from the
     ones before, in one row, the state carried across windows of ``num_steps``, under
-    ``model`` as it is when called; its step is traced once for every call."""
+    ``model`` as it is when called; its step is traced once, on the first call, for all."""
     step = tf.function(lambda x, y, s: _token_losses(model, x, y, s, False))
 
     def perplexity(stream: np.ndarray) -> float:

@@ -36,6 +36,18 @@ def test_a_folder_is_keyed_by_its_content(tmp_path):
     assert folder_fingerprint(str(tmp_path / "b")) != first
 
 
+def test_the_key_is_the_sha256_of_each_files_path_size_and_content(tmp_path):
+    """The format earlier runs' cache keys were taken in: a line a file, sorted."""
+    import hashlib
+
+    files = {"b/2.jpg": b"two", "a/1.jpg": b"one!"}
+    lines = sorted(
+        f"{name}\t{len(data)}\t{hashlib.sha256(data).hexdigest()}" for name, data in files.items()
+    )
+    digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    assert folder_fingerprint(_folder(tmp_path, files)) == f"sha256:{digest} 2 files"
+
+
 def test_an_object_store_folder_is_keyed_by_its_listing(tmp_path, s3_environment):
     """As the pipeline's first step fingerprints it: outside any Beam job, S3 reached through
     boto3's environment."""

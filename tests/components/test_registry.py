@@ -104,5 +104,9 @@ def test_a_directory_kubeslim_did_not_make_is_refused(tmp_path, export_dir):
     with pytest.raises(KubeslimError, match="is not a kubeslim model registry"):
         promote(str(mine), str(export_dir), str(_evaluation(tmp_path / "e", 0.9)))
     assert sorted(p.name for p in mine.iterdir()) == ["thesis.txt"]
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(KubeslimError, match="a-file is a file, not a directory"):
+        promote(str(tmp_path / "a-file"), str(export_dir), str(_evaluation(tmp_path / "f", 0.9)))
+    assert latest_version(str(tmp_path / "a-file")) is None
     with pytest.raises(KubeslimError, match="the evaluation .* is missing"):
         promote(str(tmp_path / "r"), str(export_dir), str(tmp_path / "none"))
