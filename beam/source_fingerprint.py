@@ -39,10 +39,11 @@ def folder_fingerprint(root: str) -> str:
         cannot be listed.
     """
     root = root.rstrip("/")
-    if not storage.is_dir(root):
+    files = storage.list_files(root)
+    if not files and not storage.is_dir(root):  # listed twice only when it fails
         raise KubeslimError(f"{root} is not a directory to fingerprint")
     local = not is_uri(root)
-    lines = [_file_line(file, local) for file in storage.list_files(root)]
+    lines = [_file_line(file, local) for file in files]
     digest = hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()
     return f"sha256:{digest} {len(lines)} files"
 

@@ -46,7 +46,7 @@ def _claim(registry: str) -> None:
         return
     if storage.is_file(registry):
         raise KubeslimError(f"model_registry {registry} is a file, not a directory")
-    if storage.is_dir(registry) and storage.list_files(registry, "model_registry"):
+    if storage.list_files(registry, "model_registry"):
         raise KubeslimError(
             f"model_registry {registry} holds files and is not a kubeslim model registry (no "
             f"{MARKER}); give an empty or new location"
