@@ -41,6 +41,33 @@ def test_subsampling_drops_only_frequent_words():
     assert keep[0] < 0.2 and keep[1] == keep[2] == 1.0
 
 
+def test_the_written_out_step_is_sgd_on_the_tapes_gradient():
+    """The hand-written gradient of ``negative_sampling_step`` against TensorFlow's tape of
+    the same loss, with repeated words in a batch (their updates add up, as the tape's)."""
+    rng = np.random.default_rng(0)
+    options = Word2VecOptions(embedding_size=8)
+    model = word2vec.Word2Vec(30, options)
+    model.weights.assign(rng.normal(0, 0.5, (30, 8)).astype(np.float32))
+    model.embeddings.assign(rng.normal(0, 0.5, (30, 8)).astype(np.float32))
+    centers = tf.constant(rng.integers(0, 10, 32))  # two groups of shared negatives
+    contexts = tf.constant(rng.integers(0, 30, 32))
+    negatives = tf.constant(rng.integers(0, 30, (2, 5)))
+    variables = [model.embeddings, model.weights]
+    before = [v.numpy() for v in variables]
+    with tf.GradientTape() as tape:
+        *_, positive, negative = word2vec.sampled_logits(model, centers, contexts, negatives)
+        expected_loss = word2vec.negative_sampling_loss(positive, negative)
+    expected = [
+        v.numpy() - 0.1 * tf.convert_to_tensor(g).numpy()
+        for v, g in zip(variables, tape.gradient(expected_loss, variables), strict=True)
+    ]
+    loss = word2vec.negative_sampling_step(model, centers, contexts, negatives, tf.constant(0.1))
+    assert float(loss) == pytest.approx(float(expected_loss), rel=1e-6)
+    for variable, want in zip(variables, expected, strict=True):
+        np.testing.assert_allclose(variable.numpy(), want, rtol=1e-5, atol=1e-6)
+    assert all(not np.allclose(b, v.numpy()) for b, v in zip(before, variables, strict=True))
+
+
 def test_related_words_rank_far_above_random_ones(model_dir):
     embeddings, vocabulary = word2vec.load_embeddings(model_dir)
     unit = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
