@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING
 import keras
 import tensorflow as tf
 
+from kubeslim import storage
 from kubeslim.components import input_pipeline
 from kubeslim.components.nets import nets_factory
 from kubeslim.components.preprocessing import preprocessing_factory
 from kubeslim.errors import KubeslimError
-from kubeslim.fileio import write_text_atomic
+from kubeslim.fileio import is_uri, write_text_atomic
 from kubeslim.model_spec import CONFIG_FILE, TRANSFORM_DIR
 
 if TYPE_CHECKING:
@@ -124,20 +125,28 @@ class ModelConfig:
 
 
 def check_transform_dir(transform_dir: str | Path) -> None:
-    """Raises ``KubeslimError`` unless ``transform_dir`` is a ``kubeslim analyze`` output."""
-    if not (Path(transform_dir) / "transform_fn").is_dir():
+    """Raises ``KubeslimError`` unless ``transform_dir`` (local, ``gs://``, ``s3://``) is a
+    ``kubeslim analyze`` output."""
+    if not storage.is_dir(storage.join(transform_dir, "transform_fn")):
         raise KubeslimError(f"{transform_dir} is not a transform output (run `kubeslim analyze`)")
 
 
 def copy_transform(transform_dir: str | Path, directory: Path) -> None:
-    """Copies a ``kubeslim analyze`` output into ``directory/transform``.
+    """Copies a ``kubeslim analyze`` output, local or on an object store, into
+    ``directory/transform``.
 
     Raises:
       KubeslimError: ``transform_dir`` is not a transform output.
     """
     check_transform_dir(transform_dir)
-    shutil.rmtree(directory / TRANSFORM_DIR, ignore_errors=True)
-    shutil.copytree(transform_dir, directory / TRANSFORM_DIR)
+    target = directory / TRANSFORM_DIR
+    shutil.rmtree(target, ignore_errors=True)
+    if not is_uri(transform_dir):
+        shutil.copytree(storage.os_path(transform_dir), target)
+        return
+    for file in storage.list_files(transform_dir, "--transform_dir"):
+        (target / file.relative).parent.mkdir(parents=True, exist_ok=True)
+        storage.copy_file(file.path, str(target / file.relative))
 
 
 def load_transform(directory: str | Path, config: ModelConfig) -> keras.layers.Layer | None:

@@ -26,6 +26,7 @@ import errno
 import json
 import logging
 import os
+import re
 import shutil
 import socket
 import uuid
@@ -119,9 +120,14 @@ def writable_location(path: str | os.PathLike, what: str = "output directory") -
     return out
 
 
+_URI = re.compile(r"(?P<scheme>[a-zA-Z][-a-zA-Z0-9+.]*)://")  # Beam's FileSystems rule
+
+
 def is_uri(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is an object-store address (``gs://b/x``), not a local path."""
-    return urlparse(str(path)).scheme not in ("", "file")
+    """Whether ``path`` is an address (``gs://b/x``), not a local path, by Beam's rule: a
+    scheme, then ``://`` (so a local file named ``a:b`` stays local); ``file://`` is local."""
+    match = _URI.match(os.fspath(path).strip())
+    return match is not None and match["scheme"].lower() != "file"
 
 
 def check_not_nested(out: Path, inputs: Inputs, what: str) -> None:

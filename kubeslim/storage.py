@@ -281,3 +281,5 @@ def check_tensorflow_can_read(path: str, what: str) -> None:
             f"cannot read it; copy it to a local or gs:// directory first (e.g. `aws s3 sync "
             f"{path} DIR`)"
         ) from None
+    except tf.errors.OpError as e:  # no credentials, no permission, no such bucket, ...
+        raise KubeslimError(f"{what} {path}: TensorFlow cannot read it: {e.message}") from None

@@ -154,3 +154,19 @@ def test_an_s3_listing_leaves_folder_objects_out_unless_asked(s3):
     ]
     assert storage.is_dir(root) and not storage.is_dir(f"s3://{BUCKET}/listing/none")
     assert storage.exists(root + "/a/1.png") and not storage.is_file(root)
+
+
+def test_an_address_is_a_scheme_then_two_slashes_as_beams_file_systems_take_it(
+    tmp_path, monkeypatch
+):
+    from apache_beam.io.filesystems import FileSystems
+
+    paths = ["gs://b/x", "s3://b/x", "S3://b", "hdfs://n/x", "file:///x", "a:b", "run:2/x", "/x"]
+    for path in paths:
+        scheme = FileSystems.get_scheme(path)
+        assert fileio.is_uri(path) == (scheme not in (None, "file")), path
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "run:2").mkdir()  # a local folder with a colon in its name
+    (tmp_path / "run:2" / "1.png").write_bytes(b"123")
+    assert [(f.relative, f.size) for f in storage.list_files("run:2")] == [("1.png", 3)]
+    assert storage.is_dir("run:2") and storage.read_bytes("run:2/1.png") == b"123"

@@ -53,10 +53,12 @@ def test_mnist_from_s3_into_s3_equals_the_conversion_on_disk(mnist_on_s3, s3_end
     assert keys(s3_endpoint, ".converted.tmp-") == []  # no staging left
 
 
-def test_analyze_reads_a_data_set_on_s3_and_writes_its_transform_to_s3(
+def test_analyze_reads_a_data_set_on_s3_and_writes_its_transform_to_s3_for_training(
     mnist_on_s3, s3_endpoint, tmp_path
 ):
     from kubeslim.beam.analyze import analyze_dataset
+    from kubeslim.components.options import TrainOptions
+    from kubeslim.components.train import train
 
     statistics = analyze_dataset(
         mnist_on_s3["uri"], f"s3://{BUCKET}/transform", beam_args=s3_args(s3_endpoint)
@@ -69,6 +71,12 @@ def test_analyze_reads_a_data_set_on_s3_and_writes_its_transform_to_s3(
     assert json.loads((written / "statistics.json").read_text()) == statistics
     assert (written / "transform_fn" / "saved_model.pb").is_file()
     assert read_marker(written)["kind"] == "transform"
+    # Training reads the data where TensorFlow can, and the transform from the store.
+    model_dir = tmp_path / "model"
+    options = TrainOptions(num_epochs=1, batch_size=10)
+    train(mnist_on_s3["on_disk"], model_dir, options, transform_dir=f"s3://{BUCKET}/transform")
+    assert json.loads((model_dir / "transform" / "statistics.json").read_text()) == statistics
+    assert json.loads((model_dir / "model_config.json").read_text())["uses_transform"]
 
 
 def test_training_from_s3_names_what_tensorflow_cannot_read(mnist_on_s3, tmp_path):
