@@ -30,9 +30,10 @@ install: $(STAMP) ## Create .venv and install the locked dependencies and kubesl
 
 demo: install compile-pipeline run-local ## Compile the pipeline, then run it locally on the embedded digits
 
-# One worker more than the cores: the tests that wait on subprocesses leave a core idle at times.
-TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 2) + 1 )))
-test: install ## Run the test suite on cores + 1 pytest-xdist workers, TEST_WORKERS=N to change (all but the Dask and container tiers)
+# One worker more than the cores (the tests that wait on subprocesses leave a core idle at
+# times), at most 8: each worker holds its own TensorFlow.
+TEST_WORKERS ?= $(shell n=$$(( $$(nproc 2>/dev/null || echo 2) + 1 )); echo $$(( n > 8 ? 8 : n )))
+test: install ## Run the test suite on cores + 1 pytest-xdist workers (at most 8), TEST_WORKERS=N to change (all but the Dask and container tiers)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-dask: install ## Start a Dask cluster (scheduler, 2 workers on 127.0.0.1), run every Beam job on it, stop it
