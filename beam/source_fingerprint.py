@@ -14,8 +14,8 @@ archives do not change.
 import hashlib
 
 from kubeslim import storage
+from kubeslim.addresses import is_uri
 from kubeslim.errors import KubeslimError
-from kubeslim.fileio import is_uri
 
 _CHUNK = 1 << 20
 _HASHED_BYTES = 16 << 20

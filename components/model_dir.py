@@ -19,11 +19,12 @@ import keras
 import tensorflow as tf
 
 from kubeslim import storage
+from kubeslim.addresses import is_uri
 from kubeslim.components import input_pipeline
 from kubeslim.components.nets import nets_factory
 from kubeslim.components.preprocessing import preprocessing_factory
 from kubeslim.errors import KubeslimError
-from kubeslim.fileio import is_uri, write_text_atomic
+from kubeslim.fileio import write_text_atomic
 from kubeslim.model_spec import CONFIG_FILE, TRANSFORM_DIR
 
 if TYPE_CHECKING:

@@ -24,8 +24,8 @@ import secrets
 import shutil
 
 from kubeslim import storage
+from kubeslim.addresses import is_uri
 from kubeslim.errors import KubeslimError
-from kubeslim.fileio import is_uri
 from kubeslim.model_spec import METRICS_FILE, SERVABLE_VERSION
 
 MARKER = "kubeslim-registry.json"

@@ -26,7 +26,6 @@ import errno
 import json
 import logging
 import os
-import re
 import shutil
 import socket
 import uuid
@@ -36,6 +35,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from kubeslim import __version__
+from kubeslim.addresses import is_uri
 from kubeslim.errors import KubeslimError
 
 MARKER_FILE = ".kubeslim-output.json"
@@ -118,16 +118,6 @@ def writable_location(path: str | os.PathLike, what: str = "output directory") -
     if not os.access(parent, os.W_OK | os.X_OK):
         raise KubeslimError(f"cannot create {what} {out}: {parent} is not writable")
     return out
-
-
-_URI = re.compile(r"(?P<scheme>[a-zA-Z][-a-zA-Z0-9+.]*)://")  # Beam's FileSystems rule
-
-
-def is_uri(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is an address (``gs://b/x``), not a local path, by Beam's rule: a
-    scheme, then ``://`` (so a local file named ``a:b`` stays local); ``file://`` is local."""
-    match = _URI.match(os.fspath(path).strip())
-    return match is not None and match["scheme"].lower() != "file"
 
 
 def check_not_nested(out: Path, inputs: Inputs, what: str) -> None:

@@ -21,8 +21,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from kubeslim import fileio
+from kubeslim.addresses import is_uri
 from kubeslim.errors import KubeslimError
-from kubeslim.fileio import is_uri
 from kubeslim.storage import (
     copy_file,
     file_systems,

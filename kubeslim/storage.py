@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlparse
 
+from kubeslim.addresses import is_uri
 from kubeslim.errors import KubeslimError
-from kubeslim.fileio import is_uri
 
 log = logging.getLogger(__name__)
 

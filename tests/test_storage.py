@@ -5,10 +5,11 @@ import json
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from kubeslim import fileio, output_dirs, storage
+from kubeslim import addresses, fileio, output_dirs, storage
 from kubeslim.beam.runner import make_pipeline_options
 from kubeslim.errors import KubeslimError
 
@@ -164,9 +165,12 @@ def test_an_address_is_a_scheme_then_two_slashes_as_beams_file_systems_take_it(
     paths = ["gs://b/x", "s3://b/x", "S3://b", "hdfs://n/x", "file:///x", "a:b", "run:2/x", "/x"]
     for path in paths:
         scheme = FileSystems.get_scheme(path)
-        assert fileio.is_uri(path) == (scheme not in (None, "file")), path
+        assert addresses.is_uri(path) == (scheme not in (None, "file")), path
     monkeypatch.chdir(tmp_path)
     (tmp_path / "run:2").mkdir()  # a local folder with a colon in its name
     (tmp_path / "run:2" / "1.png").write_bytes(b"123")
     assert [(f.relative, f.size) for f in storage.list_files("run:2")] == [("1.png", 3)]
     assert storage.is_dir("run:2") and storage.read_bytes("run:2/1.png") == b"123"
+    for typo in ("gs:/b/x", "S3:/b", str(Path("s3://b/x"))):  # one slash: not a local "gs:"
+        with pytest.raises(KubeslimError, match="two slashes after"):
+            addresses.is_uri(typo)

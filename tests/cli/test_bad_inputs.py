@@ -54,6 +54,8 @@ CASES = [
     ("convert --output_dir {file}", "{file}"),
     ("convert --output_dir {file}/sub", "{file}"),
     ("convert --output_dir {tmp}", "current directory"),
+    ("convert --output_dir gs:/bucket/out", "two slashes after 'gs:'"),
+    ("train --dataset_dir s3:/bucket/digits --model_dir {tmp}/m", "s3:/bucket/digits"),
     ("convert --output_dir {model}", "--overwrite"),
     ("convert", "--output_dir"),
     (f"{CONVERT} extra", "'extra'"),
