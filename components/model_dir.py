@@ -19,7 +19,6 @@ import keras
 import tensorflow as tf
 
 from kubeslim import storage
-from kubeslim.addresses import is_uri
 from kubeslim.components import input_pipeline
 from kubeslim.components.nets import nets_factory
 from kubeslim.components.preprocessing import preprocessing_factory
@@ -140,14 +139,8 @@ def copy_transform(transform_dir: str | Path, directory: Path) -> None:
       KubeslimError: ``transform_dir`` is not a transform output.
     """
     check_transform_dir(transform_dir)
-    target = directory / TRANSFORM_DIR
-    shutil.rmtree(target, ignore_errors=True)
-    if not is_uri(transform_dir):
-        shutil.copytree(storage.os_path(transform_dir), target)
-        return
-    for file in storage.list_files(transform_dir, "--transform_dir"):
-        (target / file.relative).parent.mkdir(parents=True, exist_ok=True)
-        storage.copy_file(file.path, str(target / file.relative))
+    shutil.rmtree(directory / TRANSFORM_DIR, ignore_errors=True)
+    storage.copy_tree(transform_dir, directory / TRANSFORM_DIR)
 
 
 def load_transform(directory: str | Path, config: ModelConfig) -> keras.layers.Layer | None:

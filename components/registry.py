@@ -21,7 +21,6 @@ import json
 import logging
 import os
 import secrets
-import shutil
 
 from kubeslim import storage
 from kubeslim.addresses import is_uri
@@ -87,16 +86,6 @@ def _fingerprint(servable: str, metrics: str) -> str:
     return f"model {folder_fingerprint(servable)}\nmetrics sha256:{metrics_digest}\n"
 
 
-def _copy_tree(source: str, target: str) -> None:
-    if not is_uri(source) and not is_uri(target):  # empty folders (assets/) too
-        shutil.copytree(storage.os_path(source), storage.os_path(target))
-        return
-    for file in storage.list_files(source):
-        destination = storage.join(target, *file.relative.split("/"))
-        storage.make_dirs(os.path.dirname(destination))
-        storage.copy_file(file.path, destination)
-
-
 def promote(registry: str, export_dir: str, evaluation_dir: str) -> int:
     """Adds the SavedModel of ``export_dir`` (a ``kubeslim export`` output) and the evaluation
     in ``evaluation_dir`` to ``registry`` as its next version, then points ``latest`` at it.
@@ -133,10 +122,10 @@ def promote(registry: str, export_dir: str, evaluation_dir: str) -> int:
     if is_uri(registry):
         # An object store renames object by object: the copy goes straight to its place,
         # and `latest`, written after it, is what readers follow.
-        _copy_tree(servable, storage.join(registry, str(version)))
+        storage.copy_tree(servable, storage.join(registry, str(version)))
     else:
         staging = storage.join(registry, f".staging-{secrets.token_hex(4)}")
-        _copy_tree(servable, staging)
+        storage.copy_tree(servable, staging)
         os.rename(storage.os_path(staging), storage.os_path(storage.join(registry, str(version))))
     storage.write_text(storage.join(registry, LATEST), f"{version}\n")  # whole, or not at all
     log.info("promoted %s to %s/%d", export_dir, registry, version)

@@ -262,6 +262,18 @@ def copy_file(source: str, destination: str) -> None:
                 shutil.copyfileobj(f, out, 1 << 20)
 
 
+def copy_tree(source: str | os.PathLike, target: str | os.PathLike) -> None:
+    """Copies every file below ``source`` to the same place below ``target``, either of them
+    local or not; between two local folders, empty folders (``assets/``) too."""
+    if not is_uri(source) and not is_uri(target):
+        shutil.copytree(os_path(source), os_path(target))
+        return
+    for file in list_files(source):
+        destination = join(target, *file.relative.split("/"))
+        make_dirs(os.path.dirname(destination))
+        copy_file(file.path, destination)
+
+
 def check_tensorflow_can_read(path: str, what: str) -> None:
     """Refuses an address TensorFlow has no file system for, with what to do instead.
 
